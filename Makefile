@@ -1,0 +1,28 @@
+# Two commands: `make demo` and `make test`. Each installs what is missing, configures and builds (Release),
+# then runs. BUILD and JOBS may be overridden.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+# OpenBLAS single-threaded while torch runs network work (reference/dependencies.md §0); stable OpenMP timing.
+RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+
+.PHONY: all deps configure build demo test clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+configure: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	$(RUN_ENV) $(BUILD)/tension demo --out out/demo
+
+test: build
+	cd $(BUILD) && $(RUN_ENV) ctest --output-on-failure --timeout 900
+
+clean:
+	rm -rf $(BUILD) out

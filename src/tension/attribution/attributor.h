@@ -1,0 +1,61 @@
+#pragma once
+// Layer-to-feature attribution for a batch: one forward pass for every feature and layer, one backward pass
+// per feature reaching all its attribution layers (paper §2-3, eq. 1-3).
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "tension/attribution/terms.h"
+#include "tension/feature/feature.h"
+#include "tension/model/model.h"
+#include "tension/model/receptive_field.h"
+
+namespace tension::attribution {
+
+// The attribution layer name that means the model's input (pixel attribution).
+inline const char* const kInputLayer = "input";
+
+struct AttributorOptions {
+  std::vector<feature::Feature> features;
+  std::vector<std::string> layers;          // attribution layers: taps ("mixed3a", "features.4:in") or "input"
+  bool keep_s = false;                      // keep the cropped S [N, C, h, w] per sample
+  model::ReceptiveFieldOptions footprint;   // random inputs used to find each feature's footprint
+  bool find_footprints = true;              // false: phi maps and S span the whole layer
+};
+
+struct LayerAttribution {
+  model::Box footprint;        // positions of the layer the feature depends on; whole map for [N, C] layers
+  Totals totals;               // over the whole layer (S is zero outside the footprint)
+  torch::Tensor phi_pos;       // [N, h, w] over the footprint (undefined for layers without positions)
+  torch::Tensor phi_neg;
+  torch::Tensor channels;      // [N, C]: S summed over positions
+  torch::Tensor s;             // [N, C, h, w] cropped to the footprint, when keep_s
+};
+
+struct FeatureAttribution {
+  torch::Tensor fv;                      // [N] the feature's value (pre-ReLU where the model offers it)
+  std::vector<LayerAttribution> layers;  // in AttributorOptions::layers order
+};
+
+class Attributor {
+ public:
+  // Validates features and layers against the model and finds every (feature, layer) footprint.
+  Attributor(model::Model& m, AttributorOptions opt);
+
+  // x: a preprocessed batch [N, C, H, W]. Results per feature, in AttributorOptions::features order.
+  std::vector<FeatureAttribution> attribute(const torch::Tensor& x);
+
+  const model::Box& footprint(size_t feature, size_t layer) const { return footprints_[feature][layer]; }
+  const AttributorOptions& options() const { return opt_; }
+  model::Model& model() const { return model_; }
+
+ private:
+  model::Model& model_;
+  AttributorOptions opt_;
+  std::vector<model::Tap> taps_;               // unique taps: feature taps, then attribution layers
+  std::vector<size_t> feature_tap_, layer_tap_;  // index into taps_ (layer_tap_ = npos for the input)
+  std::vector<std::vector<model::Box>> footprints_;
+};
+
+}  // namespace tension::attribution

@@ -1,0 +1,109 @@
+// tension completeness MODEL [MODEL...] DATA: is sum(S_l) ~ f_v layer by layer (paper Fig. 3, Fig. 13)?
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+#include "tension/analysis/completeness.h"
+#include "tension/cli/common.h"
+#include "tension/core/error.h"
+#include "tension/core/manifest.h"
+#include "tension/data/dataset.h"
+#include "tension/render/line_plot.h"
+
+namespace tension::cli {
+
+namespace {
+
+nlohmann::json to_json(const analysis::CompletenessResult& r) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) {
+    layers.push_back({{"layer", l.layer},     {"depth", l.depth},       {"pearson", l.pearson},
+                      {"spearman", l.spearman}, {"mean_abs_diff", l.mean_abs_diff},
+                      {"pearson_per_feature", l.pearson_per_feature}});
+  }
+  return {{"model", r.model}, {"features", r.features}, {"images", r.images}, {"unreadable", r.unreadable},
+          {"layers", layers}};
+}
+
+void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run) {
+  std::ofstream csv(run.path("completeness.csv"));
+  csv << "model,layer,depth,pearson,spearman,mean_abs_diff\n";
+  nlohmann::json all = nlohmann::json::array();
+  std::vector<render::LinePanel> panels(3);
+  panels[0] = {"Pearson corr(f_v, E_l) (Fig. 3)", "Pearson correlation", {}, true, -0.1, 1.05};
+  panels[1] = {"Spearman corr(f_v, E_l) (Fig. 13a)", "Spearman correlation", {}, true, -0.1, 1.05};
+  panels[2] = {"mean |f_v - E_l| (Fig. 13b)", "mean absolute difference", {}};
+  for (const auto& r : results) {
+    render::Series p{r.model, {}, {}}, s{r.model, {}, {}}, d{r.model, {}, {}};
+    for (const auto& l : r.layers) {
+      csv << r.model << "," << l.layer << "," << l.depth << "," << l.pearson << "," << l.spearman << ","
+          << l.mean_abs_diff << "\n";
+      p.x.push_back(l.depth);
+      p.y.push_back(l.pearson);
+      s.x.push_back(l.depth);
+      s.y.push_back(l.spearman);
+      d.x.push_back(l.depth);
+      d.y.push_back(l.mean_abs_diff);
+    }
+    panels[0].series.push_back(p);
+    panels[1].series.push_back(s);
+    panels[2].series.push_back(d);
+    all.push_back(to_json(r));
+  }
+  csv.close();
+  std::ofstream(run.path("completeness.json")) << all.dump(2) << "\n";
+  render::write_line_figure(run.path("completeness"), panels, "model depth (fraction of ReLUs before the layer)");
+  run["results"] = all;
+  run.add_output("completeness.csv", "per model and layer: depth, Pearson, Spearman, mean |f_v - E_l|");
+  run.add_output("completeness.json", "the same with per-feature correlations");
+  run.add_output("completeness.png", "Fig. 3 / Fig. 13 (also .svg, .gp, .dat)");
+}
+
+}  // namespace
+
+void register_completeness(CLI::App& app) {
+  struct Args {
+    std::vector<std::string> models_and_data;
+    ModelArgs model;
+    analysis::CompletenessOptions opt;
+    std::string out = "out/completeness";
+  };
+  static Args a;
+  auto* cmd = app.add_subcommand("completeness",
+                                 "correlation of f_v and E_l = sum(S_l) through every ReLU layer and the pixels");
+  cmd->add_option("models_and_data", a.models_and_data, "MODEL [MODEL...] DATA")->required()->expected(2, -1);
+  add_model_options(cmd, a.model, false);
+  cmd->add_option("--logits", a.opt.logits, "random units of the last layer")->capture_default_str();
+  cmd->add_option("--feature,-f", a.opt.features, "explicit features instead of random logits");
+  cmd->add_option("--layer,-l", a.opt.layers, "attribution layers (default: every ReLU layer and 'input')");
+  cmd->add_option("--batch-size", a.opt.batch_size)->capture_default_str();
+  cmd->add_option("--limit", a.opt.limit, "first N images (0 = all)")->capture_default_str();
+  cmd->add_option("--out,-o", a.out, "output folder")->capture_default_str();
+  cmd->callback([] {
+    std::vector<std::string> models(a.models_and_data.begin(), a.models_and_data.end() - 1);
+    const auto& data_spec = a.models_and_data.back();
+    a.opt.seed = a.model.seed;
+    RunManifest run(a.out, "completeness", global().argv);
+    auto ds = data::open_dataset(data_spec);
+    run["dataset"] = {{"spec", data_spec}, {"sha256", data::listing_hash(*ds)}, {"limit", a.opt.limit}};
+    run["params"] = {{"logits", a.opt.logits}, {"features", a.opt.features}, {"layers", a.opt.layers},
+                     {"seed", a.opt.seed}};
+    std::vector<analysis::CompletenessResult> results;
+    for (const auto& spec : models) {
+      ModelArgs ma = a.model;
+      ma.spec = spec;
+      auto m = load_model(ma);
+      run["models"][spec] = m->weights_id();
+      results.push_back(analysis::completeness(*m, *ds, a.opt));
+      for (const auto& l : results.back().layers) {
+        spdlog::info("{} {:>12} depth {:.2f}: pearson {:.4f} spearman {:.4f} mean|f-E| {:.4g}", spec, l.layer,
+                     l.depth, l.pearson, l.spearman, l.mean_abs_diff);
+      }
+    }
+    write_completeness_outputs(results, run);
+    run.write();
+  });
+}
+
+}  // namespace tension::cli

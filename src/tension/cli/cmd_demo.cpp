@@ -1,0 +1,121 @@
+// tension demo: every analysis on the embedded default (Fashion-MNIST CNNs), one HTML report.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tension/cli/common.h"
+#include "tension/cli/layer_table.h"
+#include "tension/core/error.h"
+#include "tension/core/manifest.h"
+#include "tension/data/dataset.h"
+#include "tension/data/preprocess.h"
+#include "tension/render/html_page.h"
+#include "tension/render/image_grid.h"
+#include "tension/train/classifier.h"
+
+namespace tension::cli {
+
+namespace {
+
+struct DemoArgs {
+  std::string out = "out/demo";
+  std::string data = "fashion-mnist:test";
+  std::vector<std::string> models{"fmnist-cnn", "fmnist-cnn-bn"};
+  uint64_t seed = 0;
+};
+
+// Section: the default models, their test accuracy and layers.
+void models_section(const DemoArgs& a, const data::Dataset& ds, RunManifest& run, render::HtmlPage& page,
+                    std::vector<std::unique_ptr<model::Model>>& models) {
+  page.section("The embedded default models");
+  page.paragraph(fmt::format(
+      "Trained by `tension train-default` on Fashion-MNIST (Debian's dataset-fashion-mnist) with a fixed seed; "
+      "weights committed under models/. Evaluated here on {} ({} images).", a.data, ds.size()));
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& name : a.models) {
+    ModelArgs ma;
+    ma.spec = name;
+    auto m = load_model(ma);
+    if (m->weights_id().rfind("random-init", 0) == 0) {
+      throw Error("no trained weights for " + name + " in " + model::models_dir() +
+                  ": run `tension train-default` first");
+    }
+    auto acc = train::evaluate_accuracy(*m, ds);
+    spdlog::info("{}: test accuracy {:.4f}", name, acc.accuracy);
+    rows.push_back({name, fmt::format("{:.2f}%", 100 * acc.accuracy), std::to_string(acc.total),
+                    m->weights_id().substr(0, 16)});
+    run["results"]["accuracy"][name] = acc.accuracy;
+    run["models"][name] = m->weights_id();
+    models.push_back(std::move(m));
+  }
+  page.table({"model", "test accuracy", "images", "weights SHA-256 (prefix)"}, rows);
+
+  for (auto& m : models) {
+    auto t = layer_table(*m, a.seed);
+    std::string file = "layers-" + m->name() + ".json";
+    std::ofstream(run.path(file)) << t.json.dump(2) << "\n";
+    run.add_output(file, "layers of " + m->name() + " with shapes and receptive fields");
+    page.raw("<h3>Layers of " + render::html_escape(m->name()) +
+             "</h3><p>Every layer is a tap (<code>LAYER</code> for its output, <code>LAYER:in</code> for its "
+             "input); the receptive field is that of the centre unit, found from gradient support.</p>");
+    page.table(t.header, t.rows);
+  }
+}
+
+// Section: a grid of test images with the default model's predictions.
+void samples_section(const data::Dataset& ds, model::Model& m, RunManifest& run, render::HtmlPage& page) {
+  const int64_t n = std::min<int64_t>(32, static_cast<int64_t>(ds.size()));
+  std::vector<torch::Tensor> imgs;
+  for (int64_t i = 0; i < n; ++i) imgs.push_back(data::preprocess(ds.load(i), m.input_spec()));
+  auto x = torch::stack(imgs);
+  model::RunOptions ro;
+  ro.want_output = true;
+  auto pred = m.run(x.to(m.device()), {}, ro).output.argmax(1).cpu();
+  render::GridOptions go;
+  go.cell = 84;
+  render::write_png(run.path("samples.png"), render::image_grid(data::to_unit_range(x, m.input_spec()), go));
+  run.add_output("samples.png", "the first test images");
+  auto names = ds.class_names();
+  std::vector<std::vector<std::string>> rows;
+  int64_t right = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    auto label = ds.label(i), p = pred[i].item<int64_t>();
+    right += label == p;
+    auto name_of = [&](int64_t k) { return k >= 0 && k < (int64_t)names.size() ? names[k] : std::to_string(k); };
+    rows.push_back({std::to_string(i), name_of(label), name_of(p), label == p ? "" : "wrong"});
+  }
+  page.section("Test images and predictions");
+  page.image("samples.png", fmt::format("The first {} test images (row by row); {} predicts {} of them right.",
+                                        n, m.name(), right));
+  page.table({"#", "label", m.name() + " predicts", ""}, rows);
+}
+
+}  // namespace
+
+void register_demo(CLI::App& app) {
+  static DemoArgs a;
+  auto* cmd = app.add_subcommand("demo", "run the analyses on the embedded default and write one HTML report");
+  cmd->add_option("--out", a.out, "report folder")->capture_default_str();
+  cmd->add_option("--data", a.data, "dataset")->capture_default_str();
+  cmd->add_option("--seed", a.seed)->capture_default_str();
+  cmd->callback([] {
+    RunManifest run(a.out, "demo", global().argv);
+    run["params"] = {{"data", a.data}, {"seed", a.seed}, {"models", a.models}};
+    auto ds = data::open_dataset(a.data);
+    run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
+    render::HtmlPage page("tension demo: feature inhibition on the embedded default");
+    page.paragraph("Generated by `tension demo`. run.json beside this page records the command, parameters, "
+                   "model and data hashes, library versions and timings.");
+    std::vector<std::unique_ptr<model::Model>> models;
+    models_section(a, *ds, run, page, models);
+    samples_section(*ds, *models.front(), run, page);
+    page.write(run.path("index.html"));
+    run.add_output("index.html", "the report");
+    run.write();
+    spdlog::info("demo report: {}", run.path("index.html"));
+  });
+}
+
+}  // namespace tension::cli

@@ -1,0 +1,48 @@
+#include "tension/cli/layer_table.h"
+
+#include "tension/model/receptive_field.h"
+
+namespace tension::cli {
+
+namespace {
+std::string shape_str(const std::vector<int64_t>& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? "x" : "") + std::to_string(s[i]);
+  return out;
+}
+}  // namespace
+
+LayerTable layer_table(model::Model& m, uint64_t seed) {
+  std::vector<model::Tap> taps;
+  for (const auto& l : m.layers()) taps.push_back({l.name, model::TapSide::Output});
+  model::ReceptiveFieldOptions rfo;
+  rfo.seed = seed;
+  auto geo = model::tap_geometry(m, taps, rfo);
+  LayerTable t;
+  t.header = {"layer", "kind", "shape (C x H x W)", "centre unit", "receptive field [top,bottom) x [left,right)",
+              "RF size"};
+  t.json = nlohmann::json::array();
+  for (size_t i = 0; i < geo.size(); ++i) {
+    const auto& g = geo[i];
+    const auto& kind = m.layers()[i].kind;
+    if (!g.error.empty()) {
+      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-"});
+      t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}});
+      continue;
+    }
+    std::string unit = g.spatial ? "@" + std::to_string(g.row) + "," + std::to_string(g.col) : "-";
+    std::string box = "[" + std::to_string(g.rf.top) + "," + std::to_string(g.rf.bottom) + ") x [" +
+                      std::to_string(g.rf.left) + "," + std::to_string(g.rf.right) + ")";
+    t.rows.push_back({g.tap.layer, kind, shape_str(g.shape), unit, box,
+                      std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width())});
+    t.json.push_back({{"layer", g.tap.layer},
+                      {"kind", kind},
+                      {"shape", g.shape},
+                      {"centre", {g.row, g.col}},
+                      {"receptive_field", {{"top", g.rf.top}, {"left", g.rf.left}, {"bottom", g.rf.bottom},
+                                           {"right", g.rf.right}}}});
+  }
+  return t;
+}
+
+}  // namespace tension::cli

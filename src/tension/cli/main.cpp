@@ -1,0 +1,48 @@
+// tension: the command-line front of the library. Each subcommand lives in its own cmd_*.cpp.
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "tension/cli/common.h"
+#include "tension/core/error.h"
+#include "tension/core/threads.h"
+
+int main(int argc, char** argv) {
+  using namespace tension::cli;
+  auto& g = global();
+  g.argv.assign(argv, argv + argc);
+
+  CLI::App app{"tension: feature inhibition through maximally tense images"};
+  app.set_version_flag("--version", "tension 0.1.0");
+  app.require_subcommand(1);
+  app.add_option("--threads", g.threads, "torch threads (default: hardware threads)");
+  app.add_option("--device", g.device, "cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")->capture_default_str();
+  app.parse_complete_callback([&] {
+    spdlog::set_level(spdlog::level::from_str(g.log_level));
+    spdlog::set_pattern("[%H:%M:%S %^%l%$] %v");
+    tension::configure_threads(g.threads);
+  });
+
+  for (auto reg : {register_layers, register_attribute, register_export, register_completeness,
+                   register_train_default, register_eval,
+                   register_demo}) {
+    reg(app);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const tension::Error& e) {
+    std::cerr << "tension: error: " << e.what() << "\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "tension: torch error: " << e.what_without_backtrace() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "tension: internal error: " << e.what() << "\n";
+    return 4;
+  }
+  return 0;
+}

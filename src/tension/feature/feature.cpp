@@ -1,0 +1,94 @@
+#include "tension/feature/feature.h"
+
+#include <regex>
+
+#include "tension/core/error.h"
+#include "tension/core/npy.h"
+
+namespace tension::feature {
+
+Feature parse_feature(const std::string& spec, int cos_power) {
+  static const std::regex re(R"(^(.+):(?:(\d+)|@([^#@]+)(?:#(\d+))?)(?:@(\d+),(\d+))?$)");
+  std::smatch m;
+  if (!std::regex_match(spec, m, re)) {
+    throw Error("malformed feature '" + spec +
+                "': use LAYER:UNIT, LAYER:UNIT@ROW,COL or LAYER:@FILE.npy#ROW (optionally @ROW,COL)");
+  }
+  Feature f;
+  f.spec = spec;
+  f.layer = m[1];
+  f.cos_power = cos_power;
+  if (cos_power < 0) throw Error("the cosine power must be >= 0");
+  if (m[2].matched) {
+    f.unit = std::stoll(m[2]);
+  } else {
+    auto mat = read_npy(m[3]).to(torch::kFloat32);
+    if (mat.dim() == 1) mat = mat.unsqueeze(0);
+    if (mat.dim() != 2) throw Error(m[3].str() + ": directions must be a [K, C] matrix");
+    int64_t k = m[4].matched ? std::stoll(m[4]) : 0;
+    if (k >= mat.size(0)) {
+      throw Error(spec + ": row " + std::to_string(k) + " outside " + m[3].str() + " (" +
+                  std::to_string(mat.size(0)) + " directions)");
+    }
+    f.direction = mat[k].clone();
+  }
+  if (m[5].matched) {
+    f.row = std::stoll(m[5]);
+    f.col = std::stoll(m[6]);
+  }
+  return f;
+}
+
+model::Tap feature_tap(const model::Model& m, const std::string& layer) {
+  const auto& layers = m.layers();
+  for (const auto& l : layers) {
+    if (l.name == layer + "_pre_relu") return {l.name, model::TapSide::Output};
+  }
+  for (const auto& l : layers) {
+    if (l.name == layer && l.kind.find("ReLU") != std::string::npos) return {layer, model::TapSide::Input};
+  }
+  return {layer, model::TapSide::Output};
+}
+
+std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tensor& act) {
+  int64_t h = act.size(2), w = act.size(3);
+  int64_t r = f.row.value_or(h / 2), c = f.col.value_or(w / 2);
+  if (r < 0 || r >= h || c < 0 || c >= w) {
+    throw Error("feature " + f.spec + ": position @" + std::to_string(r) + "," + std::to_string(c) +
+                " is outside the layer's " + std::to_string(h) + "x" + std::to_string(w) + " map");
+  }
+  return {r, c};
+}
+
+torch::Tensor read_feature(const Feature& f, const torch::Tensor& act) {
+  torch::Tensor h;  // [N, C]
+  if (act.dim() == 4) {
+    auto [r, c] = feature_position(f, act);
+    h = act.index({torch::indexing::Slice(), torch::indexing::Slice(), r, c});
+  } else if (act.dim() == 2) {
+    if (f.row) throw Error("feature " + f.spec + " names a position, but layer " + f.layer + " has none");
+    h = act;
+  } else {
+    throw Error("feature " + f.spec + ": layer " + f.layer + " is neither [N, C, H, W] nor [N, C]");
+  }
+  const int64_t channels = h.size(1);
+  if (f.unit >= 0) {
+    if (f.unit >= channels) {
+      throw Error("feature " + f.spec + ": unit " + std::to_string(f.unit) + " outside layer " + f.layer +
+                  " (" + std::to_string(channels) + " channels)");
+    }
+    return h.select(1, f.unit);
+  }
+  if (f.direction.size(0) != channels) {
+    throw Error("feature " + f.spec + ": direction has " + std::to_string(f.direction.size(0)) +
+                " entries, layer " + f.layer + " has " + std::to_string(channels) + " channels");
+  }
+  auto v = f.direction.to(h.device(), h.scalar_type());
+  auto dot = h.matmul(v);
+  if (f.cos_power == 0) return dot;
+  // A zero hidden vector has no direction: the floor keeps its readout at 0 (dot = 0) instead of NaN.
+  auto cos = dot / (h.norm(2, 1) * v.norm()).clamp_min(std::numeric_limits<float>::min());
+  return dot * cos.pow(f.cos_power);
+}
+
+}  // namespace tension::feature

@@ -1,0 +1,58 @@
+#pragma once
+// Receptive fields found from gradient support (as the paper's code does, reference/paper-code-facts.md
+// §2.7): the input pixels on which a unit's value depends, for any architecture.
+#include <torch/torch.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tension/model/model.h"
+
+namespace tension::model {
+
+// Half-open pixel box [top, bottom) x [left, right).
+struct Box {
+  int64_t top = 0, left = 0, bottom = 0, right = 0;
+  int64_t height() const { return bottom - top; }
+  int64_t width() const { return right - left; }
+  bool operator==(const Box& o) const {
+    return top == o.top && left == o.left && bottom == o.bottom && right == o.right;
+  }
+};
+
+// Bounding box of the entries of a [H, W] map above `threshold` (the map is all-zero -> empty box).
+Box support_box(const torch::Tensor& map2d, double threshold = 0.0);
+
+struct ReceptiveFieldOptions {
+  int64_t samples = 8;     // random inputs whose gradient supports are united (ReLUs and max-pools gate paths)
+  uint64_t seed = 0;
+};
+
+struct TapGeometry {
+  Tap tap;
+  std::vector<int64_t> shape;   // shape of the tapped tensor for one input at the model's input size
+  bool spatial = false;         // [C, H, W]: has positions
+  int64_t row = 0, col = 0;     // the centre position (H//2, W//2) used for `rf`
+  Box rf;                       // receptive field of the centre unit in input pixels
+  std::string error;            // non-empty when the tap could not be computed
+};
+
+// Shapes and centre-unit receptive fields of many taps from one forward pass and one backward per tap.
+std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps,
+                                      const ReceptiveFieldOptions& opt = {});
+
+// Maps a tapped activation [N, ...] to one value per sample [N] (a unit, a feature readout).
+using Readout = std::function<torch::Tensor(const torch::Tensor&)>;
+
+// Box of the positions of `source` (a spatial tap; the input pixels when unset) on which readout(target)
+// depends: the support of its gradient, united over random inputs at the model's input size.
+Box gradient_support(Model& model, const Tap& target, const Readout& readout, const std::optional<Tap>& source,
+                     const ReceptiveFieldOptions& opt = {});
+
+// Receptive field of unit (row, col) of a spatial tap, in input pixels at the model's input size.
+Box receptive_field(Model& model, const Tap& tap, int64_t row, int64_t col,
+                    const ReceptiveFieldOptions& opt = {});
+
+}  // namespace tension::model

@@ -1,0 +1,43 @@
+#include "tension/model/zoo_model.h"
+
+#include "tension/core/sha256.h"
+#include "tension/model/zoo_state_dict.h"
+
+namespace tension::model {
+
+NativeZooModel::NativeZooModel(std::string name, std::shared_ptr<ZooNet> net, const ZooOptions& opt)
+    : name_(std::move(name)), net_(std::move(net)) {
+  for (const auto& l : net_->layers()) layer_names_.push_back(l.name);
+  if (opt.weights.empty()) {
+    weights_id_ = "random-init:" + std::to_string(opt.seed);
+  } else {
+    load_state_dict(*net_, opt.weights, name_);
+    weights_id_ = sha256_file(opt.weights);
+  }
+  for (auto& p : net_->parameters()) p.requires_grad_(false);
+  net_->eval();
+}
+
+RunResult NativeZooModel::run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) {
+  check_input(name_, input_spec(), x);
+  for (const auto& t : taps) check_layer_exists(name_, t.layer, layer_names_);
+  torch::AutoGradMode grad_mode(opt.differentiable);
+  RunResult r;
+  r.input = x.to(device_);
+  // A fresh leaf, so that gradients w.r.t. the input (or any tap) never flow into the caller's graph.
+  if (opt.differentiable) r.input = r.input.detach().requires_grad_(true);
+  TapRecorder rec(taps, opt.want_output);
+  torch::Tensor out = net_->forward(r.input, rec);
+  if (opt.want_output) r.output = out;
+  r.taps = rec.taps();
+  return r;
+}
+
+void NativeZooModel::to(torch::Device device) {
+  net_->to(device);
+  device_ = device;
+}
+
+void NativeZooModel::save_weights(const std::string& path) { save_state_dict(*net_, path); }
+
+}  // namespace tension::model

@@ -1,0 +1,22 @@
+#pragma once
+// Composes images into one grid picture and writes PNGs.
+#include <torch/torch.h>
+
+#include <string>
+
+namespace tension::render {
+
+struct GridOptions {
+  int64_t columns = 8;
+  int64_t cell = 0;        // cell side in pixels; 0 = the images' own size
+  int64_t padding = 2;
+  double background = 1.0;  // grey level of the padding, in [0, 1]
+};
+
+// images: [N, C, H, W] in [0, 1], C = 1, 3 or 4 (RGBA composited over the background). Returns [3, H', W'].
+torch::Tensor image_grid(const torch::Tensor& images, const GridOptions& opt = {});
+
+// Writes [C, H, W] in [0, 1] (C = 1, 3 or 4) as an 8-bit PNG; throws tension::Error on failure.
+void write_png(const std::string& path, const torch::Tensor& image);
+
+}  // namespace tension::render

@@ -1,0 +1,77 @@
+#include "tension/render/line_plot.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "tension/core/error.h"
+
+namespace tension::render {
+
+std::string gnuplot_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+namespace {
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+void run_gnuplot(const std::string& dir, const std::string& script) {
+  FILE* p = popen(("cd " + shell_quote(dir) + " && gnuplot " + shell_quote(script) + " 2>&1").c_str(), "r");
+  if (!p) throw Error("cannot run gnuplot (install gnuplot-nox)");
+  std::string out;
+  char buf[512];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  if (status != 0) throw Error("gnuplot failed on " + script + ": " + out);
+}
+
+void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels, const std::string& xlabel) {
+  std::ofstream dat(stem + ".dat");
+  // One gnuplot data block per (panel, series), separated by two blank lines (addressed with `index`).
+  int block = 0;
+  for (const auto& p : panels) {
+    for (const auto& s : p.series) {
+      dat << "# " << p.title << " / " << s.name << "\n";
+      for (size_t i = 0; i < s.x.size(); ++i) dat << s.x[i] << " " << s.y[i] << "\n";
+      dat << "\n\n";
+      ++block;
+    }
+  }
+  dat.close();
+  const int w = 460 * static_cast<int>(panels.size()), h = 400;
+  std::ofstream gp(stem + ".gp");
+  std::string name = stem.substr(stem.find_last_of('/') + 1);
+  gp << "set datafile separator whitespace\n";
+  for (const char* term : {"pngcairo", "svg"}) {
+    std::string ext = term == std::string("svg") ? ".svg" : ".png";
+    gp << "set terminal " << term << " size " << w << "," << h << " noenhanced font 'DejaVu Sans,10'\n"
+       << "set output " << gnuplot_quote(name + ext) << "\n"
+       << "set multiplot layout 1," << panels.size() << "\n";
+    block = 0;
+    for (const auto& p : panels) {
+      gp << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(xlabel)
+         << "\nset ylabel " << gnuplot_quote(p.ylabel) << "\nset grid\nset key bottom left\n";
+      gp << (p.fixed_y ? "set yrange [" + std::to_string(p.ymin) + ":" + std::to_string(p.ymax) + "]\n"
+                       : std::string("set autoscale y\n"));
+      gp << "plot ";
+      for (size_t i = 0; i < p.series.size(); ++i) {
+        gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++
+           << " using 1:2 with linespoints lw 2 pt 7 title " << gnuplot_quote(p.series[i].name);
+      }
+      gp << "\n";
+    }
+    gp << "unset multiplot\nset output\n";
+  }
+  gp.close();
+  std::string dir = stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
+  run_gnuplot(dir, name + ".gp");
+}
+
+}  // namespace tension::render

@@ -1,0 +1,33 @@
+#pragma once
+// Line figures drawn by gnuplot (a subprocess): the .dat and .gp stay beside the PNG and SVG so a user can
+// edit and re-render them.
+#include <string>
+#include <vector>
+
+namespace tension::render {
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;
+};
+
+struct LinePanel {
+  std::string title;
+  std::string ylabel;
+  std::vector<Series> series;
+  bool fixed_y = false;        // use [ymin, ymax] instead of autoscale
+  double ymin = 0, ymax = 1;
+};
+
+// Writes STEM.dat, STEM.gp, STEM.png and STEM.svg with the panels side by side. Throws tension::Error when
+// gnuplot fails (its stderr in the message).
+void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels, const std::string& xlabel);
+
+// Runs gnuplot on DIR/SCRIPT from inside DIR (so the script names its data and outputs relative to it);
+// throws tension::Error with gnuplot's output when it exits non-zero.
+void run_gnuplot(const std::string& dir, const std::string& script);
+
+// Quotes a label for gnuplot (single quotes, no enhanced-text interpretation).
+std::string gnuplot_quote(const std::string& s);
+
+}  // namespace tension::render

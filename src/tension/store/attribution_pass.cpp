@@ -1,0 +1,112 @@
+#include "tension/store/attribution_pass.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "tension/core/progress.h"
+#include "tension/data/loader.h"
+
+namespace tension::store {
+
+namespace {
+
+std::vector<float> to_floats(const torch::Tensor& t) {
+  if (!t.defined()) return {};
+  auto c = t.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// A [N] tensor as doubles on the CPU, read once per batch rather than element by element.
+std::vector<double> to_doubles(const torch::Tensor& t) {
+  auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace
+
+PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
+                                const PassOptions& opt) {
+  PassReport rep;
+  const size_t n = opt.limit ? std::min(opt.limit, ds.size()) : ds.size();
+  auto stored = store.stored_images();
+  std::vector<char> done(n, 0);
+  for (int64_t i : stored) {
+    if (i >= 0 && static_cast<size_t>(i) < n) done[i] = 1;
+  }
+  data::LoaderOptions lo;
+  lo.batch_size = opt.batch_size;
+  lo.threads = opt.decode_threads;
+  for (size_t i = 0; i < n; ++i) {
+    if (done[i]) {
+      ++rep.already_stored;
+    } else {
+      lo.indices.push_back(i);
+    }
+  }
+  if (rep.already_stored) spdlog::info("resuming: {} of {} images already stored", rep.already_stored, n);
+  if (lo.indices.empty()) return rep;
+
+  data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
+  Progress bar("attribute", lo.indices.size(), "img");
+  data::Batch b;
+  const auto& features = attributor.options().features;
+  const auto& layers = attributor.options().layers;
+  while (loader.next(b)) {
+    std::vector<ImageRecord> images;
+    std::vector<AttributionRecord> rows;
+    for (const auto& f : b.failures) {
+      images.push_back({static_cast<int64_t>(f.index), f.id, ds.label(f.index), f.reason});
+      ++rep.unreadable;
+    }
+    if (!b.indices.empty()) {
+      auto res = attributor.attribute(b.x);
+      // scalars[feature][layer] = {fv, E, E+, E-, L1, L2, L21}, each [N].
+      std::vector<std::vector<std::vector<std::vector<double>>>> scalars(features.size());
+      for (size_t k = 0; k < features.size(); ++k) {
+        for (const auto& la : res[k].layers) {
+          const auto& t = la.totals;
+          scalars[k].push_back({to_doubles(res[k].fv), to_doubles(t.e), to_doubles(t.e_pos), to_doubles(t.e_neg),
+                                to_doubles(t.l1), to_doubles(t.l2), to_doubles(t.l21)});
+        }
+      }
+      for (size_t r = 0; r < b.indices.size(); ++r) {
+        auto idx = static_cast<int64_t>(b.indices[r]);
+        images.push_back({idx, ds.id(b.indices[r]), b.labels[r], ""});
+        for (size_t k = 0; k < features.size(); ++k) {
+          const auto& fa = res[k];
+          for (size_t l = 0; l < layers.size(); ++l) {
+            const auto& la = fa.layers[l];
+            const auto& v = scalars[k][l];
+            AttributionRecord rec;
+            rec.image = idx;
+            rec.feature = static_cast<int64_t>(k);
+            rec.layer = static_cast<int64_t>(l);
+            rec.fv = v[0][r];
+            rec.e = v[1][r];
+            rec.e_pos = v[2][r];
+            rec.e_neg = v[3][r];
+            rec.l1 = v[4][r];
+            rec.l2 = v[5][r];
+            rec.l21 = v[6][r];
+            if (la.phi_pos.defined()) {
+              rec.phi_pos = to_floats(la.phi_pos[r]);
+              rec.phi_neg = to_floats(la.phi_neg[r]);
+            }
+            if (opt.keep_channels) rec.channels = to_floats(la.channels[r]);
+            if (opt.keep_s && la.s.defined()) rec.s = to_floats(la.s[r]);
+            rows.push_back(std::move(rec));
+          }
+        }
+      }
+      rep.processed += b.indices.size();
+    }
+    store.write_chunk(images, rows);
+    bar.advance(b.indices.size() + b.failures.size());
+  }
+  bar.finish();
+  rep.seconds = bar.elapsed_seconds();
+  return rep;
+}
+
+}  // namespace tension::store

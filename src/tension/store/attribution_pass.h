@@ -1,0 +1,30 @@
+#pragma once
+// One dataset pass of the attribution engine into a run store: resumable (images already stored are
+// skipped), unreadable images recorded and skipped, progress shown.
+#include <cstddef>
+
+#include "tension/attribution/attributor.h"
+#include "tension/data/dataset.h"
+#include "tension/store/run_store.h"
+
+namespace tension::store {
+
+struct PassOptions {
+  size_t batch_size = 32;
+  int decode_threads = 2;
+  bool keep_channels = false;   // store S summed over positions (atlas, UMAP)
+  bool keep_s = false;          // store the full cropped S (needs AttributorOptions::keep_s)
+  size_t limit = 0;             // only the first `limit` items of the dataset (0 = all)
+};
+
+struct PassReport {
+  size_t already_stored = 0;    // skipped because an earlier (interrupted) pass stored them
+  size_t processed = 0;         // attributed in this pass
+  size_t unreadable = 0;        // recorded as unreadable in this pass
+  double seconds = 0;
+};
+
+PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
+                                const PassOptions& opt);
+
+}  // namespace tension::store

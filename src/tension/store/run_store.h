@@ -1,0 +1,64 @@
+#pragma once
+// The run store: one SQLite database per attribution pass (RUN/store.sqlite), one row per image and per
+// (image, feature, layer). Chunks commit atomically, so a pass killed at any moment resumes with nothing
+// lost or duplicated. Python reads it with the standard library (sqlite3) and numpy.frombuffer('<f4').
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tension::store {
+
+class Database;
+
+struct ImageRecord {
+  int64_t index;          // dataset index
+  std::string id;         // path or FILE#i
+  int64_t label = -1;
+  std::string error;      // non-empty: unreadable, skipped
+};
+
+struct AttributionRecord {
+  int64_t image;          // dataset index
+  int64_t feature;        // index into the run's features
+  int64_t layer;          // index into the run's layers
+  double fv = 0, e = 0, e_pos = 0, e_neg = 0, l1 = 0, l2 = 0, l21 = 0;
+  std::vector<float> phi_pos, phi_neg;  // [h, w] over the footprint (empty without positions)
+  std::vector<float> channels;          // [C] S summed over positions (empty unless kept)
+  std::vector<float> s;                 // [C, h, w] cropped S (empty unless kept)
+};
+
+class RunStore {
+ public:
+  // Creates RUN/store.sqlite with `config`, or reopens it when it exists: then `config` must equal the stored
+  // one (same model, data, features, layers, options), otherwise tension::Error says what differs.
+  static std::unique_ptr<RunStore> open_for_writing(const std::string& run_dir, const nlohmann::json& config);
+  // Opens an existing store; tension::Error when RUN has none.
+  static std::unique_ptr<RunStore> open(const std::string& run_dir);
+  ~RunStore();
+
+  const nlohmann::json& config() const { return config_; }
+  // Other descriptive metadata (e.g. "layout": footprints and shapes), replaced on each set.
+  void set_meta(const std::string& key, const nlohmann::json& value);
+  nlohmann::json meta(const std::string& key) const;  // null when absent
+  std::vector<int64_t> stored_images() const;      // dataset indices already written (readable or not)
+  int64_t count_attributions() const;
+
+  // Writes images and their attribution rows in one transaction (replacing any earlier copy).
+  void write_chunk(const std::vector<ImageRecord>& images, const std::vector<AttributionRecord>& rows);
+
+  std::vector<ImageRecord> images() const;          // by dataset index
+  // Every attribution row, by (image, feature, layer); BLOB columns only when `with_maps`.
+  std::vector<AttributionRecord> attributions(bool with_maps) const;
+
+  static std::string db_path(const std::string& run_dir);
+
+ private:
+  RunStore(std::unique_ptr<Database> db, nlohmann::json config);
+  std::unique_ptr<Database> db_;
+  nlohmann::json config_;
+};
+
+}  // namespace tension::store

@@ -1,0 +1,125 @@
+#include "tension/store/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include <cstring>
+
+#include "tension/core/error.h"
+
+namespace tension::store {
+
+Database::Database(const std::string& path, bool create) : path_(path) {
+  int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw Error("cannot open database " + path + ": " + msg);
+  }
+  sqlite3_busy_timeout(db_, 10000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::fail(const std::string& what) const {
+  throw Error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+}
+
+void Database::exec(const std::string& sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "?";
+    sqlite3_free(err);
+    throw Error("database " + path_ + ": " + msg + " (in: " + sql.substr(0, 80) + ")");
+  }
+}
+
+Statement Database::prepare(const std::string& sql) { return Statement(*this, sql); }
+
+Statement::Statement(Database& db, const std::string& sql) : db_(&db) {
+  if (sqlite3_prepare_v2(db.handle(), sql.c_str(), -1, &st_, nullptr) != SQLITE_OK) {
+    db.fail("cannot prepare '" + sql.substr(0, 80) + "'");
+  }
+}
+
+Statement::~Statement() { sqlite3_finalize(st_); }
+
+Statement::Statement(Statement&& o) noexcept : db_(o.db_), st_(o.st_) { o.st_ = nullptr; }
+
+Statement& Statement::bind(int i, int64_t v) {
+  if (sqlite3_bind_int64(st_, i, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+Statement& Statement::bind(int i, double v) {
+  if (sqlite3_bind_double(st_, i, v) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+Statement& Statement::bind(int i, const std::string& v) {
+  if (sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT) != SQLITE_OK) {
+    db_->fail("bind");
+  }
+  return *this;
+}
+
+Statement& Statement::bind_blob(int i, const void* data, size_t bytes) {
+  if (bytes == 0) return bind_null(i);
+  if (sqlite3_bind_blob64(st_, i, data, bytes, SQLITE_TRANSIENT) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+Statement& Statement::bind_null(int i) {
+  if (sqlite3_bind_null(st_, i) != SQLITE_OK) db_->fail("bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(st_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  db_->fail("step");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+  reset();
+}
+
+void Statement::reset() {
+  sqlite3_reset(st_);
+  sqlite3_clear_bindings(st_);
+}
+
+int64_t Statement::int_col(int i) const { return sqlite3_column_int64(st_, i); }
+double Statement::double_col(int i) const { return sqlite3_column_double(st_, i); }
+bool Statement::is_null(int i) const { return sqlite3_column_type(st_, i) == SQLITE_NULL; }
+
+std::string Statement::text_col(int i) const {
+  auto p = sqlite3_column_text(st_, i);
+  return p ? std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(st_, i)) : std::string();
+}
+
+std::vector<float> Statement::floats_col(int i) const {
+  const void* p = sqlite3_column_blob(st_, i);
+  size_t n = static_cast<size_t>(sqlite3_column_bytes(st_, i)) / sizeof(float);
+  std::vector<float> v(n);
+  if (n) std::memcpy(v.data(), p, n * sizeof(float));
+  return v;
+}
+
+Transaction::Transaction(Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+
+Transaction::~Transaction() {
+  if (!done_) sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void Transaction::commit() {
+  db_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace tension::store

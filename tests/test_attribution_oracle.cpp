@@ -1,0 +1,96 @@
+// The attribution engine against Python PyTorch with forward hooks on the same TorchScript models
+// (tests/python/fixture_attribution.py), and completeness on a positively homogeneous network.
+#include <gtest/gtest.h>
+
+#include "tension/attribution/attributor.h"
+#include "tension/core/error.h"
+#include "tension/model/torchscript_model.h"
+#include "testing.h"
+
+using namespace tension;
+using tension::testing::load_tensor_dict;
+using tension::testing::max_rel_err;
+using tension::testing::testdata;
+
+namespace {
+
+std::unique_ptr<model::Model> load(const std::string& name) {
+  model::InputSpec in;
+  in.height = in.width = 24;
+  return model::load_torchscript(testdata("attribution/" + name + ".pt"), in);
+}
+
+attribution::AttributorOptions options(bool keep_s) {
+  attribution::AttributorOptions o;
+  o.features = {feature::parse_feature("conv4:2"), feature::parse_feature("conv4:7")};
+  o.layers = {"relu1", "relu3"};
+  o.keep_s = keep_s;
+  return o;
+}
+
+}  // namespace
+
+TEST(AttributionOracle, MatchesPythonHooks) {
+  auto ref = load_tensor_dict(testdata("attribution/net_ref.pt"));
+  auto m = load("net");
+  attribution::Attributor attr(*m, options(true));
+  auto res = attr.attribute(ref["x"]);
+  const int units[] = {2, 7};
+  const char* layers[] = {"relu1", "relu3"};
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_LT(max_rel_err(res[k].fv, ref["fv_" + std::to_string(units[k])]), 1e-5);
+    for (size_t l = 0; l < 2; ++l) {
+      std::string key = std::to_string(units[k]) + "_" + layers[l];
+      const auto& la = res[k].layers[l];
+      SCOPED_TRACE(key);
+      EXPECT_LT(max_rel_err(la.totals.e, ref["E_" + key]), 1e-4);
+      EXPECT_LT(max_rel_err(la.totals.e_pos, ref["Epos_" + key]), 1e-4);
+      EXPECT_LT(max_rel_err(la.totals.e_neg, ref["Eneg_" + key]), 1e-4);
+      EXPECT_LT(max_rel_err(la.totals.l2, ref["L2_" + key]), 1e-4);
+      EXPECT_LT(max_rel_err(la.totals.l21, ref["L21_" + key]), 1e-4);
+      // The footprint holds every position where Python saw a gradient, and crops lose nothing.
+      auto b = la.footprint;
+      auto support = ref["support_" + key];
+      EXPECT_EQ(support.sum().item<int64_t>(),
+                support.slice(0, b.top, b.bottom).slice(1, b.left, b.right).sum().item<int64_t>());
+      auto crop = [&](const torch::Tensor& t) { return t.slice(-2, b.top, b.bottom).slice(-1, b.left, b.right); };
+      EXPECT_LT(max_rel_err(la.phi_pos, crop(ref["phipos_" + key])), 1e-4);
+      EXPECT_LT(max_rel_err(la.phi_neg, crop(ref["phineg_" + key])), 1e-4);
+      EXPECT_LT(max_rel_err(la.s, crop(ref["S_" + key])), 1e-4);
+      EXPECT_LT(max_rel_err(la.channels, ref["S_" + key].sum({2, 3})), 1e-4);
+    }
+  }
+}
+
+TEST(AttributionOracle, CompleteOnAPositivelyHomogeneousNetwork) {
+  // No biases, ReLU and max-pool only: f is positively homogeneous in every hidden layer, so
+  // sum(grad * h) = f_v exactly (Euler), at every layer and at the pixels.
+  auto ref = load_tensor_dict(testdata("attribution/net_nobias_ref.pt"));
+  auto m = load("net_nobias");
+  auto opt = options(false);
+  opt.layers = {"relu1", "relu3", attribution::kInputLayer};
+  attribution::Attributor attr(*m, opt);
+  auto res = attr.attribute(ref["x"]);
+  for (const auto& fa : res) {
+    for (const auto& la : fa.layers) {
+      EXPECT_LT(max_rel_err(la.totals.e, fa.fv, 1e-6), 1e-5);
+      EXPECT_TRUE(torch::allclose(la.totals.e_pos - la.totals.e_neg, la.totals.e, 1e-5, 1e-6));
+    }
+  }
+}
+
+TEST(AttributionOracle, LayerAfterTheFeatureIsAClearError) {
+  auto m = load("net");
+  attribution::AttributorOptions o;
+  o.features = {feature::parse_feature("conv3:0")};
+  o.layers = {"conv4"};
+  try {
+    attribution::Attributor attr(*m, o);
+    attr.attribute(torch::rand({1, 3, 24, 24}));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("conv4"), std::string::npos) << e.what();
+  }
+  o.layers = {"no_such_layer"};
+  EXPECT_THROW(attribution::Attributor(*m, o), Error);
+}

@@ -1,0 +1,142 @@
+// The run store: round trips, configuration checks, resuming after SIGKILL, and exports read by Python.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "tension/core/error.h"
+#include "tension/store/export.h"
+#include "tension/store/run_store.h"
+#include "testing.h"
+
+using namespace tension;
+using tension::testing::cli_binary;
+using tension::testing::run_command;
+using tension::testing::temp_dir;
+
+namespace {
+
+nlohmann::json config() { return {{"features", {"conv2:3"}}, {"layers", {"relu1"}}}; }
+
+store::AttributionRecord record(int64_t image, double fv) {
+  store::AttributionRecord r;
+  r.image = image;
+  r.feature = 0;
+  r.layer = 0;
+  r.fv = fv;
+  r.e = fv;
+  r.e_pos = fv + 1;
+  r.e_neg = 1;
+  r.phi_pos = {1.f, 2.f};
+  r.phi_neg = {0.f, 1.f};
+  return r;
+}
+
+std::string attribute_cmd(const std::string& out) {
+  return cli_binary() +
+         " --threads 1 attribute fmnist-cnn --weights random --seed 4 fashion-mnist:test --limit 3000 "
+         "--batch-size 8 -f conv3:5 -f fc1:2 -l relu1 -l relu2 --keep-channels --out " + out;
+}
+
+}  // namespace
+
+TEST(RunStore, WritesReadsAndReplacesWithoutDuplicates) {
+  auto dir = temp_dir("store_roundtrip");
+  auto st = store::RunStore::open_for_writing(dir, config());
+  st->write_chunk({{0, "a.png", 3, ""}, {1, "b.png", -1, "cannot decode"}}, {record(0, 0.5)});
+  st->write_chunk({{0, "a.png", 3, ""}}, {record(0, 0.75)});  // a resumed pass redoing image 0
+  EXPECT_EQ(st->stored_images(), (std::vector<int64_t>{0, 1}));
+  auto rows = st->attributions(true);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].fv, 0.75);
+  EXPECT_EQ(rows[0].phi_pos, (std::vector<float>{1.f, 2.f}));
+  auto images = st->images();
+  EXPECT_EQ(images[1].error, "cannot decode");
+  st.reset();
+  auto again = store::RunStore::open(dir);
+  EXPECT_EQ(again->config(), config());
+  EXPECT_THROW(store::RunStore::open_for_writing(dir, {{"features", {"conv2:4"}}}), Error);
+  EXPECT_THROW(store::RunStore::open(dir + "/nothing-here"), Error);
+}
+
+TEST(RunStore, KilledPassesResumeToExactlyTheCleanPass) {
+  auto clean = temp_dir("store_clean"), killed = temp_dir("store_killed");
+  std::string out;
+  ASSERT_EQ(run_command(attribute_cmd(clean), &out), 0) << out;
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> ms(500, 1800);
+  int partial = 0;  // kills that left some but not all images stored
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    int rc = run_command("timeout -s KILL " + std::to_string(ms(rng) / 1000.0) + " " + attribute_cmd(killed));
+    if (rc == 0) continue;
+    size_t n = 0;
+    try {
+      n = store::RunStore::open(killed)->stored_images().size();
+    } catch (const Error&) {
+      // killed before the store was created
+    }
+    partial += n > 0 && n < 3000;
+  }
+  ASSERT_EQ(run_command(attribute_cmd(killed), &out), 0) << out;
+  EXPECT_GE(partial, 1) << "no pass was interrupted mid-way: the test proved nothing";
+  auto a = store::RunStore::open(clean), b = store::RunStore::open(killed);
+  auto ra = a->attributions(true), rb = b->attributions(true);
+  ASSERT_EQ(ra.size(), 3000u * 2 * 2);
+  ASSERT_EQ(rb.size(), ra.size());
+  for (size_t i = 0; i < ra.size(); ++i) {
+    ASSERT_EQ(ra[i].image, rb[i].image);
+    ASSERT_EQ(ra[i].feature, rb[i].feature);
+    ASSERT_EQ(ra[i].layer, rb[i].layer);
+    EXPECT_NEAR(ra[i].fv, rb[i].fv, 1e-5 * (1 + std::abs(ra[i].fv)));
+    EXPECT_NEAR(ra[i].e_pos, rb[i].e_pos, 1e-5 * (1 + std::abs(ra[i].e_pos)));
+    EXPECT_EQ(ra[i].channels.size(), rb[i].channels.size());
+  }
+  EXPECT_EQ(a->images().size(), b->images().size());
+}
+
+TEST(RunStore, ExportsThatPythonReads) {
+  auto dir = temp_dir("store_export");
+  std::string out;
+  ASSERT_EQ(run_command(cli_binary() + " attribute fmnist-cnn --weights random fashion-mnist:test --limit 40 "
+                        "-f conv3:1 -l relu2 -l input --keep-channels --out " + dir, &out), 0) << out;
+  ASSERT_EQ(run_command(cli_binary() + " export " + dir + " --csv " + dir + "/rows.csv --npy " + dir + "/npy",
+                        &out), 0) << out;
+  std::ifstream f(dir + "/rows.csv");
+  std::string header;
+  std::getline(f, header);
+  EXPECT_EQ(header, "image_index,image,label,feature,layer,fv,E,E_pos,E_neg,L1,L2,L21");
+  // Independent reads in Python: the CSV, the SQLite store with numpy blobs, and the .npy matrices agree.
+  std::string py = R"(
+import csv, sqlite3, sys, numpy as np
+d = sys.argv[1]
+rows = list(csv.DictReader(open(d + '/rows.csv')))
+assert len(rows) == 40 * 2, len(rows)
+for r in rows:
+    assert abs(float(r['E']) - (float(r['E_pos']) - float(r['E_neg']))) <= 1e-4 * (1 + abs(float(r['E']))), r
+db = sqlite3.connect(d + '/store.sqlite')
+n = 0
+for fv, e, pp, pn, ch in db.execute('SELECT fv, e, phi_pos, phi_neg, channels FROM attributions WHERE layer = 0'):
+    pos, neg = np.frombuffer(pp, '<f4'), np.frombuffer(pn, '<f4')
+    assert abs((pos.sum() - neg.sum()) - e) <= 1e-3 * (1 + abs(e)), (pos.sum() - neg.sum(), e)
+    assert abs(np.frombuffer(ch, '<f4').sum() - e) <= 1e-3 * (1 + abs(e))
+    n += 1
+assert n == 40
+idx = np.load(d + '/npy/image_index.npy'); chm = np.load(d + '/npy/channels_F0_L0.npy')
+assert idx.tolist() == list(range(40)) and chm.shape[0] == 40, (idx, chm.shape)
+assert np.allclose(chm.sum(1), np.load(d + '/npy/e_F0_L0.npy'), rtol=1e-3, atol=1e-4)
+print('ok')
+)";
+  std::ofstream(dir + "/check.py") << py;
+  EXPECT_EQ(run_command("/usr/bin/python3 " + dir + "/check.py " + dir, &out), 0) << out;
+}
+
+TEST(RunStore, ResumingWithOtherOptionsIsRefused) {
+  auto dir = temp_dir("store_mismatch");
+  std::string out;
+  ASSERT_EQ(run_command(cli_binary() + " attribute fmnist-cnn --weights random fashion-mnist:test --limit 8 "
+                        "-f conv3:1 -l relu2 --out " + dir, &out), 0) << out;
+  EXPECT_EQ(run_command(cli_binary() + " attribute fmnist-cnn --weights random fashion-mnist:test --limit 8 "
+                        "-f conv3:2 -l relu2 --out " + dir, &out), 2) << out;
+  EXPECT_NE(out.find("another configuration"), std::string::npos) << out;
+}

@@ -1,0 +1,61 @@
+#include "testing.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+
+namespace tension::testing {
+
+namespace {
+std::string env_or(const char* name, const char* built_in) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : built_in;
+}
+}  // namespace
+
+std::string testdata(const std::string& rel) { return env_or("TENSION_TESTDATA", TENSION_TESTDATA) + "/" + rel; }
+std::string source_dir(const std::string& rel) {
+  return env_or("TENSION_SOURCE_DIR", TENSION_SOURCE_DIR) + "/" + rel;
+}
+std::string cli_binary() { return env_or("TENSION_BINARY", TENSION_BINARY); }
+
+std::string temp_dir(const std::string& name) {
+  std::filesystem::path p = std::filesystem::path(testdata("tmp")) / name;
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
+
+std::map<std::string, torch::Tensor> load_tensor_dict(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read " + path + " (did the Python fixture run?)");
+  std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& e : torch::pickle_load(bytes).toGenericDict()) out[e.key().toStringRef()] = e.value().toTensor();
+  return out;
+}
+
+double max_rel_err(const torch::Tensor& a, const torch::Tensor& b, double floor) {
+  auto ad = a.detach().to(torch::kFloat64).cpu();
+  auto bd = b.detach().to(torch::kFloat64).cpu();
+  if (ad.sizes() != bd.sizes()) throw std::runtime_error("max_rel_err: shapes differ");
+  double scale = std::max(bd.abs().max().item<double>(), floor);
+  return (ad - bd).abs().max().item<double>() / scale;
+}
+
+int run_command(const std::string& cmd, std::string* output) {
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  if (output) *output = out;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+}  // namespace tension::testing

@@ -1,0 +1,42 @@
+#pragma once
+// Small helpers shared by the tests: where the Python fixtures wrote their files, and tensor comparison.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+#include "tension/core/error.h"
+
+namespace tension::testing {
+
+std::string testdata(const std::string& rel);     // $TENSION_TESTDATA/rel
+std::string source_dir(const std::string& rel);   // $TENSION_SOURCE_DIR/rel
+std::string cli_binary();                          // $TENSION_BINARY (the built `tension` executable)
+std::string temp_dir(const std::string& name);    // a fresh empty directory under the test data folder
+
+// A dict of tensors written by Python's torch.save({...}) (the fixtures' reference files).
+std::map<std::string, torch::Tensor> load_tensor_dict(const std::string& path);
+
+// max |a-b| / max(max|b|, floor): the relative error used by the oracle tests.
+double max_rel_err(const torch::Tensor& a, const torch::Tensor& b, double floor = 1e-12);
+
+// Runs a shell command, returns its exit status; stdout+stderr are captured into *output when given.
+int run_command(const std::string& cmd, std::string* output = nullptr);
+
+// The message of the tension::Error that f throws; a test failure when it throws nothing or something else.
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const tension::Error& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "expected tension::Error, got: " << e.what();
+    return {};
+  }
+  ADD_FAILURE() << "expected tension::Error, nothing was thrown";
+  return {};
+}
+
+}  // namespace tension::testing
