@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <regex>
+#include <sstream>
 
 #include "testing.h"
 
@@ -73,4 +74,46 @@ TEST(Cli, CudaWithoutAGpuIsAClearError) {
   std::string out;
   EXPECT_EQ(run_command(tension_cmd("--device cuda layers fmnist-cnn"), &out), 2) << out;
   EXPECT_NE(out.find("CUDA"), std::string::npos) << out;
+}
+
+TEST(Cli, CompletenessAndWeightsWriteTablesAndFigures) {
+  auto dir = temp_dir("cli_completeness");
+  std::string out;
+  // A bias-free ReLU network: E_l = f_v exactly at every layer, so every correlation in the table is 1.
+  auto model = tension::testing::testdata("attribution/net_nobias.pt");
+  ASSERT_EQ(run_command(tension_cmd("completeness " + model + " synthetic:noise?n=24\\&size=24 --input-size 24 "
+                                    "--logits 3 --out " + dir), &out), 0) << out;
+  std::ifstream csv(dir + "/completeness.csv");
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "model,layer,depth,pearson,spearman,mean_abs_diff");
+  int rows = 0;
+  while (std::getline(csv, line)) {
+    ++rows;
+    auto cols = [&] {
+      std::vector<std::string> c;
+      std::stringstream s(line);
+      for (std::string f; std::getline(s, f, ',');) c.push_back(f);
+      return c;
+    }();
+    ASSERT_EQ(cols.size(), 6u) << line;
+    EXPECT_NEAR(std::stod(cols[3]), 1.0, 1e-5) << line;
+  }
+  EXPECT_EQ(rows, 4);  // pixels + 3 ReLU layers
+  // The figure is a real PNG of the size the script asks for (3 panels of 460 x 400).
+  std::ifstream png(dir + "/completeness.png", std::ios::binary);
+  unsigned char head[24] = {};
+  png.read(reinterpret_cast<char*>(head), 24);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(head + 1), 3), "PNG");
+  EXPECT_EQ((head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19]), 1380);
+  EXPECT_EQ((head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23]), 400);
+
+  auto wdir = temp_dir("cli_weights");
+  ASSERT_EQ(run_command(tension_cmd("weights fmnist-cnn --out " + wdir), &out), 0) << out;
+  auto run = read_json(wdir + "/run.json");
+  ASSERT_EQ(run["results"].size(), 1u);
+  EXPECT_EQ(run["results"][0]["layers"].size(), 5u);  // conv1..3, fc1, fc2 kernels
+  double f = run["results"][0]["fraction_negative"];
+  EXPECT_GT(f, 0.3);
+  EXPECT_LT(f, 0.7);
 }

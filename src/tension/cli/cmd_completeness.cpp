@@ -26,14 +26,18 @@ nlohmann::json to_json(const analysis::CompletenessResult& r) {
           {"layers", layers}};
 }
 
+}  // namespace
+
 void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run) {
   std::ofstream csv(run.path("completeness.csv"));
   csv << "model,layer,depth,pearson,spearman,mean_abs_diff\n";
   nlohmann::json all = nlohmann::json::array();
   std::vector<render::LinePanel> panels(3);
-  panels[0] = {"Pearson corr(f_v, E_l) (Fig. 3)", "Pearson correlation", {}, true, -0.1, 1.05};
-  panels[1] = {"Spearman corr(f_v, E_l) (Fig. 13a)", "Spearman correlation", {}, true, -0.1, 1.05};
-  panels[2] = {"mean |f_v - E_l| (Fig. 13b)", "mean absolute difference", {}};
+  const std::string depth = "model depth (fraction of ReLUs before the layer)";
+  panels[0] = {"Pearson corr(f_v, E_l) (Fig. 3)", depth, "Pearson correlation", {}, true, -0.1, 1.05};
+  panels[1] = {"Spearman corr(f_v, E_l) (Fig. 13a)", depth, "Spearman correlation", {}, true, -0.1, 1.05};
+  panels[2] = {"mean |f_v - E_l| (Fig. 13b)", depth, "mean absolute difference", {}};
+  panels[2].key = "top right";
   for (const auto& r : results) {
     render::Series p{r.model, {}, {}}, s{r.model, {}, {}}, d{r.model, {}, {}};
     for (const auto& l : r.layers) {
@@ -53,14 +57,12 @@ void write_completeness_outputs(const std::vector<analysis::CompletenessResult>&
   }
   csv.close();
   std::ofstream(run.path("completeness.json")) << all.dump(2) << "\n";
-  render::write_line_figure(run.path("completeness"), panels, "model depth (fraction of ReLUs before the layer)");
+  render::write_line_figure(run.path("completeness"), panels);
   run["results"] = all;
   run.add_output("completeness.csv", "per model and layer: depth, Pearson, Spearman, mean |f_v - E_l|");
   run.add_output("completeness.json", "the same with per-feature correlations");
   run.add_output("completeness.png", "Fig. 3 / Fig. 13 (also .svg, .gp, .dat)");
 }
-
-}  // namespace
 
 void register_completeness(CLI::App& app) {
   struct Args {

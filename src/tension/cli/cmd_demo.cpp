@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tension/analysis/completeness.h"
+#include "tension/analysis/weight_signs.h"
 #include "tension/cli/common.h"
 #include "tension/cli/layer_table.h"
 #include "tension/core/error.h"
@@ -24,6 +26,7 @@ struct DemoArgs {
   std::string data = "fashion-mnist:test";
   std::vector<std::string> models{"fmnist-cnn", "fmnist-cnn-bn"};
   uint64_t seed = 0;
+  size_t completeness_images = 2000;
 };
 
 // Section: the default models, their test accuracy and layers.
@@ -92,6 +95,44 @@ void samples_section(const data::Dataset& ds, model::Model& m, RunManifest& run,
   page.table({"#", "label", m.name() + " predicts", ""}, rows);
 }
 
+// Section: completeness through every ReLU layer and the pixels, with and without BatchNorm (Fig. 3, 13).
+void completeness_section(const DemoArgs& a, const data::Dataset& ds,
+                          std::vector<std::unique_ptr<model::Model>>& models, RunManifest& run,
+                          render::HtmlPage& page) {
+  analysis::CompletenessOptions opt;
+  opt.limit = a.completeness_images;
+  opt.seed = a.seed;
+  std::vector<analysis::CompletenessResult> results;
+  for (auto& m : models) results.push_back(analysis::completeness(*m, ds, opt));
+  write_completeness_outputs(results, run);
+  page.section("Attribution completeness (paper §2, Fig. 3 and 13)");
+  page.paragraph(fmt::format(
+      "E_l = sum(S_l), S_l = grad f_v (.) h_l, against the logit f_v for every logit, through every ReLU layer and "
+      "the pixels, over the first {} test images. x = fraction of the model's ReLUs before the layer.",
+      results.front().images));
+  page.image("completeness.png", "Pearson and Spearman correlation of f_v and E_l, and mean |f_v - E_l|");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& r : results) {
+    for (const auto& l : r.layers) {
+      rows.push_back({r.model, l.layer, fmt::format("{:.2f}", l.depth), fmt::format("{:.4f}", l.pearson),
+                      fmt::format("{:.4f}", l.spearman), fmt::format("{:.4g}", l.mean_abs_diff)});
+    }
+  }
+  page.table({"model", "layer", "depth", "Pearson", "Spearman", "mean |f_v - E_l|"}, rows);
+}
+
+// Section: weight signs (App. D, Fig. 12).
+void weights_section(std::vector<std::unique_ptr<model::Model>>& models, RunManifest& run, render::HtmlPage& page) {
+  std::vector<analysis::WeightSigns> all;
+  for (auto& m : models) all.push_back(analysis::weight_signs(*m));
+  write_weight_outputs(all, run);
+  page.section("Weight signs (paper App. D, Fig. 12)");
+  std::string summary;
+  for (const auto& w : all) summary += fmt::format("{}: {:.1f}% negative. ", w.model, 100 * w.fraction_negative);
+  page.paragraph(summary);
+  page.image("weights.png", "Weights standardised within each layer, pooled; fraction negative per layer");
+}
+
 }  // namespace
 
 void register_demo(CLI::App& app) {
@@ -100,6 +141,8 @@ void register_demo(CLI::App& app) {
   cmd->add_option("--out", a.out, "report folder")->capture_default_str();
   cmd->add_option("--data", a.data, "dataset")->capture_default_str();
   cmd->add_option("--seed", a.seed)->capture_default_str();
+  cmd->add_option("--completeness-images", a.completeness_images, "test images for the completeness section")
+      ->capture_default_str();
   cmd->callback([] {
     RunManifest run(a.out, "demo", global().argv);
     run["params"] = {{"data", a.data}, {"seed", a.seed}, {"models", a.models}};
@@ -111,6 +154,8 @@ void register_demo(CLI::App& app) {
     std::vector<std::unique_ptr<model::Model>> models;
     models_section(a, *ds, run, page, models);
     samples_section(*ds, *models.front(), run, page);
+    completeness_section(a, *ds, models, run, page);
+    weights_section(models, run, page);
     page.write(run.path("index.html"));
     run.add_output("index.html", "the report");
     run.write();

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "tension/analysis/completeness.h"
+#include "tension/analysis/weight_signs.h"
+#include "tension/core/manifest.h"
 #include "tension/model/registry.h"
 
 namespace tension::cli {
@@ -43,5 +46,10 @@ void register_demo(CLI::App& app);
 void register_attribute(CLI::App& app);
 void register_export(CLI::App& app);
 void register_completeness(CLI::App& app);
+void register_weights(CLI::App& app);
+
+// Figures and tables shared by a subcommand and the demo.
+void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run);
+void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunManifest& run);
 
 }  // namespace tension::cli

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   });
 
   for (auto reg : {register_layers, register_attribute, register_export, register_completeness,
-                   register_train_default, register_eval,
+                   register_weights, register_train_default, register_eval,
                    register_demo}) {
     reg(app);
   }

@@ -48,11 +48,13 @@ void Progress::advance(size_t n) {
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
-  draw(true);
+  // A log line for the final count is already out when the last advance drew it.
+  if (tty_ || drawn_ != done_) draw(true);
 }
 
 void Progress::draw(bool final) {
   last_draw_ = std::chrono::steady_clock::now();
+  drawn_ = done_;
   double t = elapsed_seconds();
   double rate = t > 0 ? done_ / t : 0;
   double eta = rate > 0 && total_ > done_ ? (total_ - done_) / rate : 0;

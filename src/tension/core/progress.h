@@ -21,7 +21,7 @@ class Progress {
   void draw(bool final);
 
   std::string label_, unit_;
-  size_t total_, done_ = 0;
+  size_t total_, done_ = 0, drawn_ = static_cast<size_t>(-1);  // drawn_: done_ at the last line drawn
   bool tty_, finished_ = false;
   std::chrono::steady_clock::time_point start_, last_draw_;
   int last_decile_ = -1;

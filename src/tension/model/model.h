@@ -46,6 +46,9 @@ class Model {
   virtual void to(torch::Device device) = 0;
   virtual torch::Device device() const = 0;
 
+  // Every parameter by its dotted name (weight statistics, App. D). Frozen; on the model's device.
+  virtual std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const = 0;
+
   // Identifies the weights for the run manifest: the SHA-256 of the weights file, or "random-init:SEED".
   virtual std::string weights_id() const = 0;
 };

@@ -52,6 +52,11 @@ class TorchScriptModel : public Model {
   void to(torch::Device device) override;
   torch::Device device() const override { return device_; }
   std::string weights_id() const override { return weights_id_; }
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const override {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& p : module_.named_parameters()) out.emplace_back(p.name, p.value);
+    return out;
+  }
 
  private:
   GraphTap resolve(const Tap& tap) const;

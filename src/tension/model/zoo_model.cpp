@@ -40,4 +40,10 @@ void NativeZooModel::to(torch::Device device) {
 
 void NativeZooModel::save_weights(const std::string& path) { save_state_dict(*net_, path); }
 
+std::vector<std::pair<std::string, torch::Tensor>> NativeZooModel::named_parameters() const {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& p : net_->named_parameters()) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
 }  // namespace tension::model

@@ -22,6 +22,7 @@ class NativeZooModel final : public ZooModel {
   void to(torch::Device device) override;
   torch::Device device() const override { return device_; }
   std::string weights_id() const override { return weights_id_; }
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const override;
   torch::nn::Module& module() override { return *net_; }
   void save_weights(const std::string& path) override;
 

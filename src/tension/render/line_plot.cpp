@@ -32,7 +32,7 @@ void run_gnuplot(const std::string& dir, const std::string& script) {
   if (status != 0) throw Error("gnuplot failed on " + script + ": " + out);
 }
 
-void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels, const std::string& xlabel) {
+void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels) {
   std::ofstream dat(stem + ".dat");
   // One gnuplot data block per (panel, series), separated by two blank lines (addressed with `index`).
   int block = 0;
@@ -56,8 +56,8 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
        << "set multiplot layout 1," << panels.size() << "\n";
     block = 0;
     for (const auto& p : panels) {
-      gp << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(xlabel)
-         << "\nset ylabel " << gnuplot_quote(p.ylabel) << "\nset grid\nset key bottom left\n";
+      gp << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(p.xlabel)
+         << "\nset ylabel " << gnuplot_quote(p.ylabel) << "\nset grid\nset key " << p.key << "\n";
       gp << (p.fixed_y ? "set yrange [" + std::to_string(p.ymin) + ":" + std::to_string(p.ymax) + "]\n"
                        : std::string("set autoscale y\n"));
       gp << "plot ";

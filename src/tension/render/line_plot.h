@@ -13,15 +13,17 @@ struct Series {
 
 struct LinePanel {
   std::string title;
+  std::string xlabel;
   std::string ylabel;
   std::vector<Series> series;
   bool fixed_y = false;        // use [ymin, ymax] instead of autoscale
   double ymin = 0, ymax = 1;
+  std::string key = "bottom left";  // gnuplot key position, placed where the curves are not
 };
 
 // Writes STEM.dat, STEM.gp, STEM.png and STEM.svg with the panels side by side. Throws tension::Error when
 // gnuplot fails (its stderr in the message).
-void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels, const std::string& xlabel);
+void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels);
 
 // Runs gnuplot on DIR/SCRIPT from inside DIR (so the script names its data and outputs relative to it);
 // throws tension::Error with gnuplot's output when it exits non-zero.
