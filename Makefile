@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 # OpenBLAS single-threaded while torch runs network work (reference/dependencies.md §0); stable OpenMP timing.
 RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: all deps configure build demo test clean
+.PHONY: all deps configure build demo test bench clean
 
 all: build
 
@@ -23,6 +23,9 @@ demo: build
 
 test: build
 	cd $(BUILD) && $(RUN_ENV) ctest --output-on-failure --timeout 900
+
+bench: build
+	$(RUN_ENV) /usr/bin/python3 bench/attribution.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) out

@@ -1,0 +1,51 @@
+// Times tension's attribution engine on a batch written by bench/attribution.py: K features of one layer
+// attributed to an earlier layer, one forward and K backward passes per batch, the forward truncated.
+// Usage: bench_attribution MODEL.pt INPUT.pt FEATURE_LAYER K ATTRIBUTION_LAYER REPS OUT.npy
+// Prints the median seconds per batch; writes E [K, B] for the script's equality check.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "tension/attribution/attributor.h"
+#include "tension/core/npy.h"
+#include "tension/core/threads.h"
+#include "tension/model/torchscript_model.h"
+#include "tension/model/zoo_unpickler.h"
+
+int main(int argc, char** argv) {
+  using namespace tension;
+  if (argc != 8) {
+    std::cerr << "usage: bench_attribution MODEL.pt INPUT.pt FEATURE_LAYER K ATTRIBUTION_LAYER REPS OUT.npy\n";
+    return 2;
+  }
+  configure_threads();
+  torch::Tensor x;
+  for (auto& [k, v] : model::read_tensor_dict(argv[2])) {
+    if (k == "x") x = v;
+  }
+  model::InputSpec in;
+  in.height = x.size(2);
+  in.width = x.size(3);
+  auto m = model::load_torchscript(argv[1], in);
+  attribution::AttributorOptions opt;
+  const int k = std::stoi(argv[4]);
+  for (int c = 0; c < k; ++c) opt.features.push_back(feature::parse_feature(std::string(argv[3]) + ":" + std::to_string(c)));
+  opt.layers = {argv[5]};
+  attribution::Attributor attr(*m, opt);
+  attr.attribute(x);  // warm-up
+  std::vector<double> times;
+  std::vector<attribution::FeatureAttribution> res;
+  for (int r = 0; r < std::stoi(argv[6]); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    res = attr.attribute(x);
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(times.begin(), times.end());
+  std::vector<torch::Tensor> e;
+  for (const auto& f : res) e.push_back(f.layers[0].totals.e);
+  write_npy(argv[7], torch::stack(e));
+  std::cout << times[times.size() / 2] << "\n";
+  return 0;
+}
