@@ -94,3 +94,28 @@ TEST(AttributionOracle, LayerAfterTheFeatureIsAClearError) {
   o.layers = {"no_such_layer"};
   EXPECT_THROW(attribution::Attributor(*m, o), Error);
 }
+
+TEST(AttributionOracle, TruncatedForwardEqualsTheFullOne) {
+  // The engine's forward stops after the feature's layer; the same attribution from a full forward (the
+  // model output requested, so nothing is cut) must be identical.
+  auto ref = load_tensor_dict(testdata("attribution/net_ref.pt"));
+  auto m = load("net");
+  auto opt = options(false);
+  opt.features = {feature::parse_feature("conv3:4")};
+  opt.layers = {"relu1", "relu2"};
+  attribution::Attributor attr(*m, opt);
+  auto fast = attr.attribute(ref["x"]);
+
+  model::RunOptions full;
+  full.want_output = true;
+  full.differentiable = true;
+  auto res = m->run(ref["x"], {{"conv3"}, {"relu1"}, {"relu2"}}, full);
+  ASSERT_TRUE(res.output.defined());
+  auto fv = feature::read_feature(opt.features[0], res.taps[0]);
+  auto grads = torch::autograd::grad({fv.sum()}, {res.taps[1], res.taps[2]});
+  EXPECT_TRUE(torch::equal(fast[0].fv, fv.detach()));
+  for (size_t l = 0; l < 2; ++l) {
+    auto e = (grads[l] * res.taps[l + 1].detach()).flatten(1).sum(1);
+    EXPECT_LT(max_rel_err(fast[0].layers[l].totals.e, e), 1e-6) << opt.layers[l];
+  }
+}
