@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
   for (int c = 0; c < k; ++c) opt.features.push_back(feature::parse_feature(std::string(argv[3]) + ":" + std::to_string(c)));
   opt.layers = {argv[5]};
   attribution::Attributor attr(*m, opt);
+  const auto& crop = attr.input_crop();
+  std::cerr << "input crop: [" << crop.top << "," << crop.bottom << ") x [" << crop.left << "," << crop.right
+            << ")\n";
   attr.attribute(x);  // warm-up
   std::vector<double> times;
   std::vector<attribution::FeatureAttribution> res;

@@ -34,6 +34,10 @@ TEST(AttributionOracle, MatchesPythonHooks) {
   auto ref = load_tensor_dict(testdata("attribution/net_ref.pt"));
   auto m = load("net");
   attribution::Attributor attr(*m, options(true));
+  // conv4's centre unit sees 14x14 of the 24x24 input: the engine runs on a crop, and must still equal
+  // Python's uncropped computation.
+  ASSERT_GT(attr.input_crop().height(), 0);
+  EXPECT_LT(attr.input_crop().height(), 24);
   auto res = attr.attribute(ref["x"]);
   const int units[] = {2, 7};
   const char* layers[] = {"relu1", "relu3"};
@@ -117,5 +121,31 @@ TEST(AttributionOracle, TruncatedForwardEqualsTheFullOne) {
   for (size_t l = 0; l < 2; ++l) {
     auto e = (grads[l] * res.taps[l + 1].detach()).flatten(1).sum(1);
     EXPECT_LT(max_rel_err(fast[0].layers[l].totals.e, e), 1e-6) << opt.layers[l];
+  }
+}
+
+TEST(AttributionOracle, InputCropEqualsTheFullInput) {
+  auto ref = load_tensor_dict(testdata("attribution/net_ref.pt"));
+  auto m = load("net");
+  auto opt = options(true);
+  opt.features = {feature::parse_feature("conv4:3@4,5"), feature::parse_feature("conv3:1@5,4")};
+  opt.layers = {"relu1", "relu2", attribution::kInputLayer};
+  attribution::Attributor cropped(*m, opt);
+  opt.crop_input = false;
+  attribution::Attributor full(*m, opt);
+  ASSERT_GT(cropped.input_crop().height(), 0) << "off-centre positions still allow a crop";
+  EXPECT_EQ(full.input_crop().height(), 0);
+  auto a = cropped.attribute(ref["x"]), b = full.attribute(ref["x"]);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_LT(max_rel_err(a[k].fv, b[k].fv), 1e-6);
+    for (size_t l = 0; l < 3; ++l) {
+      SCOPED_TRACE(opt.layers[l]);
+      EXPECT_EQ(a[k].layers[l].footprint, b[k].layers[l].footprint);
+      EXPECT_LT(max_rel_err(a[k].layers[l].totals.e_pos, b[k].layers[l].totals.e_pos), 1e-5);
+      EXPECT_LT(max_rel_err(a[k].layers[l].totals.l21, b[k].layers[l].totals.l21), 1e-5);
+      EXPECT_LT(max_rel_err(a[k].layers[l].phi_neg, b[k].layers[l].phi_neg), 1e-5);
+      EXPECT_LT(max_rel_err(a[k].layers[l].s, b[k].layers[l].s), 1e-5);
+      EXPECT_LT(max_rel_err(a[k].layers[l].channels, b[k].layers[l].channels), 1e-5);
+    }
   }
 }

@@ -22,6 +22,10 @@ struct AttributorOptions {
   bool keep_s = false;                      // keep the cropped S [N, C, h, w] per sample
   model::ReceptiveFieldOptions footprint;   // random inputs used to find each feature's footprint
   bool find_footprints = true;              // false: phi maps and S span the whole layer
+  // Run on the input crop that covers the features' receptive fields, aligned to the network's stride, so
+  // that every number equals the uncropped computation (checked on random inputs when planned; the full
+  // input is used where the check fails or the model cannot take another size).
+  bool crop_input = true;
 };
 
 struct LayerAttribution {
@@ -47,6 +51,8 @@ class Attributor {
   std::vector<FeatureAttribution> attribute(const torch::Tensor& x);
 
   const model::Box& footprint(size_t feature, size_t layer) const { return footprints_[feature][layer]; }
+  // The input crop in use; empty (height 0) when the full input is used.
+  const model::Box& input_crop() const { return crop_.box; }
   const AttributorOptions& options() const { return opt_; }
   model::Model& model() const { return model_; }
 
@@ -56,6 +62,18 @@ class Attributor {
   std::vector<model::Tap> taps_;               // unique taps: feature taps, then attribution layers
   std::vector<size_t> feature_tap_, layer_tap_;  // index into taps_ (layer_tap_ = npos for the input)
   std::vector<std::vector<model::Box>> footprints_;
+
+  // Features and footprints in the coordinates of the cropped input.
+  struct Crop {
+    model::Box box;
+    std::vector<feature::Feature> features;
+    std::vector<std::vector<model::Box>> footprints;
+  };
+  Crop crop_;
+
+  void plan_crop();
+  std::vector<FeatureAttribution> compute(const torch::Tensor& x, const std::vector<feature::Feature>& features,
+                                          const std::vector<std::vector<model::Box>>& footprints);
 };
 
 }  // namespace tension::attribution

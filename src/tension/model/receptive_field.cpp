@@ -14,15 +14,14 @@ Box support_box(const torch::Tensor& map2d, double threshold) {
           cols.max().item<int64_t>() + 1};
 }
 
-namespace {
-
-// Random images at the model's input size, in its input range.
 torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt) {
   const auto& in = model.input_spec();
   auto gen = at::detail::createCPUGenerator(opt.seed);
   auto unit = torch::rand({opt.samples, in.channels, in.height, in.width}, gen);
   return data::to_model_range(unit, in).to(model.device());
 }
+
+namespace {
 
 // Spatial support of d(value)/d(wrt), united over the batch and channels of wrt [N, C, H, W].
 Box grad_support(const torch::Tensor& value, const torch::Tensor& wrt, bool retain) {

@@ -43,6 +43,9 @@ struct TapGeometry {
 std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps,
                                       const ReceptiveFieldOptions& opt = {});
 
+// `opt.samples` random images at the model's input size, in its input range, on its device.
+torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt);
+
 // Maps a tapped activation [N, ...] to one value per sample [N] (a unit, a feature readout).
 using Readout = std::function<torch::Tensor(const torch::Tensor&)>;
 
