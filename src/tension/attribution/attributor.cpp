@@ -1,11 +1,13 @@
 #include "tension/attribution/attributor.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <tuple>
 
 #include "tension/core/error.h"
-
-#include <spdlog/spdlog.h>
 
 namespace tension::attribution {
 
@@ -134,9 +136,11 @@ void Attributor::plan_crop() {
   // The union of the features' receptive fields, widened by one stride, aligned to the coarsest grid. The
   // field of all channels at the feature's position: a unit that random inputs never excite has the same one.
   model::Box u{in.height, in.width, 0, 0};
+  std::set<std::tuple<size_t, int64_t, int64_t>> seen;  // features often share a layer and position
   for (size_t k = 0; k < opt_.features.size(); ++k) {
     size_t t = feature_tap_[k];
     auto [r, col] = feature::feature_position(opt_.features[k], shapes[t]);
+    if (!seen.insert({t, r, col}).second) continue;
     auto rf = model::receptive_field(model_, taps_[t], r, col, opt_.footprint);
     if (rf.height() == 0) return;
     u = {std::min(u.top, rf.top), std::min(u.left, rf.left), std::max(u.bottom, rf.bottom),
