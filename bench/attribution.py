@@ -93,7 +93,8 @@ tb, eb = timed(loop_b)
 out_npy = os.path.join(tmp, "e.npy")
 cmd = [os.path.join(build, "bench", "bench_attribution"), os.path.join(tmp, "googlenet.pt"),
        os.path.join(tmp, "input.pt"), "inception3b", str(K), "inception3a", str(REPS), out_npy]
-tc = float(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+run = subprocess.run(cmd, check=True, capture_output=True, text=True)
+tc = float(run.stdout.strip().splitlines()[-1])
 ec = np.load(out_npy)
 
 for name, e in (("A", ea), ("B", eb)):
@@ -103,5 +104,7 @@ print(f"googlenet inception3b (K={K} centre units) -> inception3a, batch {B}, 22
       f"{torch.get_num_threads()} threads; equal results (max rel err < 1e-4)")
 print(f"  Python loop A, one forward per feature : {ta:7.3f} s/batch  {B / ta:7.2f} img/s")
 print(f"  Python loop B, 1 forward + K backward  : {tb:7.3f} s/batch  {B / tb:7.2f} img/s")
-print(f"  tension (truncated, 1 fwd + K bwd)     : {tc:7.3f} s/batch  {B / tc:7.2f} img/s")
+print(f"  tension (Attributor)                   : {tc:7.3f} s/batch  {B / tc:7.2f} img/s")
+for line in run.stderr.strip().splitlines():
+    print("    " + line)
 print(f"  ratio tension / loop A: {ta / tc:.2f}x   tension / loop B: {tb / tc:.2f}x")

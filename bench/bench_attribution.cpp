@@ -1,5 +1,5 @@
 // Times tension's attribution engine on a batch written by bench/attribution.py: K features of one layer
-// attributed to an earlier layer, one forward and K backward passes per batch, the forward truncated.
+// attributed to an earlier layer (truncated forward, input crop, layer windows: whatever the Attributor plans).
 // Usage: bench_attribution MODEL.pt INPUT.pt FEATURE_LAYER K ATTRIBUTION_LAYER REPS OUT.npy
 // Prints the median seconds per batch; writes E [K, B] for the script's equality check.
 #include <spdlog/spdlog.h>
@@ -33,10 +33,13 @@ int main(int argc, char** argv) {
   const int k = std::stoi(argv[4]);
   for (int c = 0; c < k; ++c) opt.features.push_back(feature::parse_feature(std::string(argv[3]) + ":" + std::to_string(c)));
   opt.layers = {argv[5]};
+  auto t_plan = std::chrono::steady_clock::now();
   attribution::Attributor attr(*m, opt);
   const auto& crop = attr.input_crop();
-  std::cerr << "input crop: [" << crop.top << "," << crop.bottom << ") x [" << crop.left << "," << crop.right
-            << ")\n";
+  std::cerr << "set-up (footprints, crop and layer-window plans): "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - t_plan).count() << " s\n"
+            << "input crop: [" << crop.top << "," << crop.bottom << ") x [" << crop.left << "," << crop.right
+            << "), layer windows: " << (attr.uses_layer_windows() ? "yes" : "no") << "\n";
   attr.attribute(x);  // warm-up
   std::vector<double> times;
   std::vector<attribution::FeatureAttribution> res;

@@ -38,6 +38,8 @@ TEST(AttributionOracle, MatchesPythonHooks) {
   // Python's uncropped computation.
   ASSERT_GT(attr.input_crop().height(), 0);
   EXPECT_LT(attr.input_crop().height(), 24);
+  // ... and on the features' windows of relu1 and relu3 (relu1 is in place: the windows must see its output).
+  ASSERT_TRUE(attr.uses_layer_windows());
   auto res = attr.attribute(ref["x"]);
   const int units[] = {2, 7};
   const char* layers[] = {"relu1", "relu3"};
@@ -146,6 +148,38 @@ TEST(AttributionOracle, InputCropEqualsTheFullInput) {
       EXPECT_LT(max_rel_err(a[k].layers[l].phi_neg, b[k].layers[l].phi_neg), 1e-5);
       EXPECT_LT(max_rel_err(a[k].layers[l].s, b[k].layers[l].s), 1e-5);
       EXPECT_LT(max_rel_err(a[k].layers[l].channels, b[k].layers[l].channels), 1e-5);
+    }
+  }
+}
+
+TEST(AttributionOracle, LayerWindowsEqualTheFullComputation) {
+  // Features at three positions of two layers: windows of two sizes, so two replica batches per layer.
+  auto ref = load_tensor_dict(testdata("attribution/net_ref.pt"));
+  auto m = load("net");
+  auto opt = options(true);
+  opt.features = {feature::parse_feature("conv4:3@4,5"), feature::parse_feature("conv4:2"),
+                  feature::parse_feature("conv3:1@0,11")};
+  opt.layers = {"relu1", "relu2"};
+  opt.crop_input = false;
+  attribution::Attributor windows(*m, opt);
+  opt.layer_windows = false;
+  attribution::Attributor full(*m, opt);
+  ASSERT_TRUE(windows.uses_layer_windows());
+  EXPECT_FALSE(full.uses_layer_windows());
+  auto a = windows.attribute(ref["x"]), b = full.attribute(ref["x"]);
+  for (size_t k = 0; k < a.size(); ++k) {
+    SCOPED_TRACE(opt.features[k].spec);
+    EXPECT_LT(max_rel_err(a[k].fv, b[k].fv), 1e-6);
+    for (size_t l = 0; l < opt.layers.size(); ++l) {
+      SCOPED_TRACE(opt.layers[l]);
+      const auto &x = a[k].layers[l], &y = b[k].layers[l];
+      EXPECT_EQ(x.footprint, y.footprint);
+      for (auto [u, v] : {std::pair{x.totals.e, y.totals.e}, {x.totals.e_pos, y.totals.e_pos},
+                          {x.totals.e_neg, y.totals.e_neg}, {x.totals.l1, y.totals.l1}, {x.totals.l2, y.totals.l2},
+                          {x.totals.l21, y.totals.l21}, {x.phi_pos, y.phi_pos}, {x.phi_neg, y.phi_neg}, {x.s, y.s},
+                          {x.channels, y.channels}}) {
+        EXPECT_LT(max_rel_err(u, v), 1e-5);
+      }
     }
   }
 }

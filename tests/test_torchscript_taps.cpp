@@ -196,6 +196,56 @@ TEST_P(TorchvisionExport, RepeatedTapsComeBackInRequestOrder) {
   EXPECT_TRUE(torch::equal(r.taps[0], r.taps[2]));
 }
 
+// The part of the network after a tap, fed that tap's value, gives the later taps and their gradients with
+// respect to the tap exactly as the full run does; the caller's tensor survives the in-place ReLU after vgg's
+// features.3, and googlenet's Inception blocks and resnet's residual blocks can be cut between them.
+TEST_P(TorchvisionExport, RunFromALayerEqualsTheFullRun) {
+  struct Case {
+    std::string arch, source;
+    std::vector<std::string> later;
+  };
+  for (const Case& c : {Case{"googlenet", "inception3a", {"inception3b", "maxpool3"}},
+                        Case{"vgg11", "features.3", {"features.4", "features.8"}},
+                        Case{"resnet18", "layer1", {"layer2.0.conv1", "layer2"}}}) {
+    SCOPED_TRACE(c.arch);
+    auto model = load("ts_" + c.arch + "_" + GetParam() + ".pt");
+    std::vector<Tap> taps{parse_tap(c.source)};
+    for (const auto& l : c.later) taps.push_back(parse_tap(l));
+    auto full = model->run(reference("x"), taps, opts(false, true));
+    auto h = full.taps[0].detach().clone();
+    const auto h_before = h.clone();
+    auto part = model->run_from(taps[0], h, {taps.begin() + 1, taps.end()}, opts(false, true));
+    ASSERT_EQ(part.taps.size(), c.later.size());
+    for (size_t i = 0; i < c.later.size(); ++i) {
+      EXPECT_LT(max_rel_err(part.taps[i], full.taps[i + 1]), kTol) << c.later[i];
+    }
+    EXPECT_TRUE(torch::equal(h, h_before)) << "run_from changed the caller's tensor";
+    auto unit = [](const torch::Tensor& t) {
+      return t.select(1, 3).select(1, t.size(2) / 2).select(1, t.size(3) / 2).sum();
+    };
+    auto g_full = torch::autograd::grad({unit(full.taps.back())}, {full.taps[0]})[0];
+    auto g_part = torch::autograd::grad({unit(part.taps.back())}, {part.input})[0];
+    EXPECT_GT(g_full.abs().sum().item<double>(), 0.0);
+    EXPECT_LT(max_rel_err(g_part, g_full), kTol);
+  }
+}
+
+TEST_P(TorchvisionExport, RunFromWhereTheCutIsNotCleanIsAClearError) {
+  auto resnet = load("ts_resnet18_" + GetParam() + ".pt");
+  auto h = resnet->run(reference("x"), {parse_tap("layer1.0.conv1")}).taps[0];
+  // Up to conv2 nothing but conv1's output is read; the block's output also adds the block's input.
+  EXPECT_NO_THROW(resnet->run_from(parse_tap("layer1.0.conv1"), h, {parse_tap("layer1.0.conv2")}));
+  std::string msg = error_of([&] { resnet->run_from(parse_tap("layer1.0.conv1"), h, {parse_tap("layer1.0")}); });
+  EXPECT_NE(msg.find("skip connection"), std::string::npos) << msg;
+
+  auto googlenet = load("ts_googlenet_" + GetParam() + ".pt");
+  auto b1 = googlenet->run(reference("x"), {parse_tap("inception3a.branch1")}).taps[0];
+  msg = error_of([&] { googlenet->run_from(parse_tap("inception3a.branch1"), b1, {parse_tap("inception3b")}); });
+  EXPECT_NE(msg.find("inception3a.branch1"), std::string::npos) << msg;
+  msg = error_of([&] { googlenet->run_from(parse_tap("inception3b"), b1, {parse_tap("inception3a")}); });
+  EXPECT_NE(msg.find("does not come after"), std::string::npos) << msg;
+}
+
 TEST_P(TorchvisionExport, UnknownLayerListsTheValidOnes) {
   auto model = load("ts_googlenet_" + GetParam() + ".pt");
   std::string msg = error_of([&] { model->run(reference("x"), {parse_tap("inception9z")}); });

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tension/attribution/terms.h"
+#include "tension/core/error.h"
 #include "tension/feature/feature.h"
 #include "tension/model/model.h"
 #include "tension/model/receptive_field.h"
@@ -26,6 +27,10 @@ struct AttributorOptions {
   // that every number equals the uncropped computation (checked on random inputs when planned; the full
   // input is used where the check fails or the model cannot take another size).
   bool crop_input = true;
+  // For single-position features and attribution layers inside the network: run the part after each layer only
+  // on the features' windows of it, one replica per feature, with one backward pass for all (again checked
+  // equal to the full computation on random inputs when planned, and used only where it is cheaper).
+  bool layer_windows = true;
 };
 
 struct LayerAttribution {
@@ -53,6 +58,8 @@ class Attributor {
   const model::Box& footprint(size_t feature, size_t layer) const { return footprints_[feature][layer]; }
   // The input crop in use; empty (height 0) when the full input is used.
   const model::Box& input_crop() const { return crop_.box; }
+  // Whether attribute() runs on the features' windows of the attribution layers (AttributorOptions::layer_windows).
+  bool uses_layer_windows() const { return !suffix_.empty(); }
   const AttributorOptions& options() const { return opt_; }
   model::Model& model() const { return model_; }
 
@@ -71,9 +78,26 @@ class Attributor {
   };
   Crop crop_;
 
+  // Attribution on windows of the layer: after a forward without autograd up to the attribution layers, each
+  // feature's window of a layer (its footprint, aligned to the stride between layer and feature) is run
+  // through the rest of the network as one replica of a batch, with one backward pass for all features.
+  // Per layer, the features whose windows have one size form a group; empty when not in use.
+  struct SuffixGroup {
+    std::vector<size_t> features;            // indices into the features
+    std::vector<model::Box> windows;         // per feature, in the coordinates compute() gets
+    std::vector<feature::Feature> in_window; // per feature, its position within its window's run
+  };
+  std::vector<std::vector<SuffixGroup>> suffix_;
+
+  void find_footprints();
   void plan_crop();
+  void plan_suffix();
   std::vector<FeatureAttribution> compute(const torch::Tensor& x, const std::vector<feature::Feature>& features,
                                           const std::vector<std::vector<model::Box>>& footprints);
+  std::vector<FeatureAttribution> compute_suffix(const torch::Tensor& x,
+                                                 const std::vector<std::vector<SuffixGroup>>& plan,
+                                                 const std::vector<std::vector<model::Box>>& footprints);
+  Error not_feeding(size_t layer, const feature::Feature& f) const;
 };
 
 }  // namespace tension::attribution

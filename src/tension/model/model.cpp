@@ -17,4 +17,8 @@ void check_input(const std::string& model_name, const InputSpec& spec, const tor
   if (!x.is_floating_point()) throw Error("model " + model_name + " takes a floating-point input");
 }
 
+RunResult Model::run_from(const Tap& source, const torch::Tensor&, const std::vector<Tap>&, const RunOptions&) {
+  throw Error("model " + name() + " cannot run from an intermediate layer (" + source.str() + ")");
+}
+
 }  // namespace tension::model

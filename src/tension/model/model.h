@@ -43,6 +43,13 @@ class Model {
   // layer or an input the model cannot take (wrong rank, channels, or size for fixed-size models).
   virtual RunResult run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt = {}) = 0;
 
+  // Runs only the part of the network after `source`, on h in place of the value there (e.g. a window of that
+  // layer, replicated once per feature). Taps must come after source; RunResult::input is h as the graph saw
+  // it. Throws tension::Error where the model cannot be cut there (later layers also read earlier activations)
+  // or the frontend has no such cut.
+  virtual RunResult run_from(const Tap& source, const torch::Tensor& h, const std::vector<Tap>& taps,
+                             const RunOptions& opt = {});
+
   virtual void to(torch::Device device) = 0;
   virtual torch::Device device() const = 0;
 

@@ -31,15 +31,6 @@ Box grad_support(const torch::Tensor& value, const torch::Tensor& wrt, bool reta
   return support_box(g.abs().sum(std::vector<int64_t>{0, 1}).cpu());
 }
 
-torch::Tensor unit_at(const torch::Tensor& t, const Tap& tap, int64_t row, int64_t col) {
-  if (t.dim() != 4) throw Error("layer " + tap.str() + " has no spatial positions");
-  if (row < 0 || row >= t.size(2) || col < 0 || col >= t.size(3)) {
-    throw Error("position @" + std::to_string(row) + "," + std::to_string(col) + " is outside layer " +
-                tap.str() + " (" + std::to_string(t.size(2)) + "x" + std::to_string(t.size(3)) + ")");
-  }
-  return t.index({torch::indexing::Slice(), torch::indexing::Slice(), row, col}).sum(1);
-}
-
 std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<Tap>& taps,
                                                const ReceptiveFieldOptions& opt) {
   RunOptions ro;
@@ -70,6 +61,15 @@ std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<T
 
 }  // namespace
 
+torch::Tensor unit_at(const torch::Tensor& t, const Tap& tap, int64_t row, int64_t col) {
+  if (t.dim() != 4) throw Error("layer " + tap.str() + " has no spatial positions");
+  if (row < 0 || row >= t.size(2) || col < 0 || col >= t.size(3)) {
+    throw Error("position @" + std::to_string(row) + "," + std::to_string(col) + " is outside layer " +
+                tap.str() + " (" + std::to_string(t.size(2)) + "x" + std::to_string(t.size(3)) + ")");
+  }
+  return t.index({torch::indexing::Slice(), torch::indexing::Slice(), row, col}).sum(1);
+}
+
 std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps,
                                       const ReceptiveFieldOptions& opt) {
   try {
@@ -92,22 +92,39 @@ std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps
   return out;
 }
 
-Box gradient_support(Model& model, const Tap& target, const Readout& readout, const std::optional<Tap>& source,
-                     const ReceptiveFieldOptions& opt) {
+std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
+                                                const std::vector<std::optional<Tap>>& sources,
+                                                const ReceptiveFieldOptions& opt) {
   RunOptions ro;
   ro.differentiable = true;
-  std::vector<Tap> taps{target};
-  if (source) taps.push_back(*source);
+  std::vector<Tap> taps;
+  for (const auto& q : queries) taps.push_back(q.target);
+  for (const auto& s : sources) {
+    if (s) taps.push_back(*s);
+  }
   auto res = model.run(random_inputs(model, opt), taps, ro);
-  const auto& from = source ? res.taps[1] : res.input;
-  if (from.dim() != 4) throw Error("layer " + source->str() + " has no spatial positions");
-  return grad_support(readout(res.taps[0]).sum(), from, false);
+  std::vector<torch::Tensor> from;
+  for (size_t s = 0, next = queries.size(); s < sources.size(); ++s) {
+    from.push_back(sources[s] ? res.taps[next++] : res.input);
+  }
+  std::vector<std::vector<Box>> boxes(queries.size(), std::vector<Box>(sources.size()));
+  for (size_t q = 0; q < queries.size(); ++q) {
+    auto value = queries[q].readout(res.taps[q]).sum();
+    if (!value.requires_grad()) continue;
+    auto grads = torch::autograd::grad({value}, from, {}, q + 1 < queries.size(), false, true);
+    for (size_t s = 0; s < sources.size(); ++s) {
+      if (grads[s].defined() && grads[s].dim() == 4) {
+        boxes[q][s] = support_box(grads[s].abs().sum(std::vector<int64_t>{0, 1}).cpu());
+      }
+    }
+  }
+  return boxes;
 }
 
 Box receptive_field(Model& model, const Tap& tap, int64_t row, int64_t col,
                     const ReceptiveFieldOptions& opt) {
   auto unit = [&](const torch::Tensor& t) { return unit_at(t, tap, row, col); };
-  return gradient_support(model, tap, unit, std::nullopt, opt);
+  return gradient_supports(model, {{tap, unit}}, {std::nullopt}, opt)[0][0];
 }
 
 }  // namespace tension::model

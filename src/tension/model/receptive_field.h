@@ -49,10 +49,24 @@ torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt
 // Maps a tapped activation [N, ...] to one value per sample [N] (a unit, a feature readout).
 using Readout = std::function<torch::Tensor(const torch::Tensor&)>;
 
-// Box of the positions of `source` (a spatial tap; the input pixels when unset) on which readout(target)
-// depends: the support of its gradient, united over random inputs at the model's input size.
-Box gradient_support(Model& model, const Tap& target, const Readout& readout, const std::optional<Tap>& source,
-                     const ReceptiveFieldOptions& opt = {});
+// A readout of a tapped activation whose dependence on earlier layers is asked for.
+struct SupportQuery {
+  Tap target;
+  Readout readout;
+};
+
+// For every query and source, the box of the positions of the source (a spatial tap; the input pixels when
+// unset) on which the query's readout depends: the support of its gradient, united over random inputs at the
+// model's input size. One forward pass and one backward pass per query. boxes[q][s] is empty where the readout
+// does not depend on the source, or the source has no positions.
+std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
+                                                const std::vector<std::optional<Tap>>& sources,
+                                                const ReceptiveFieldOptions& opt = {});
+
+// The sum over channels at position (row, col) of a spatial tap's activation t [N, C, H, W]: the unit whose
+// field every channel at that position shares. Throws tension::Error for a tap without positions or a position
+// outside it.
+torch::Tensor unit_at(const torch::Tensor& t, const Tap& tap, int64_t row, int64_t col);
 
 // Receptive field of unit (row, col) of a spatial tap, in input pixels at the model's input size.
 Box receptive_field(Model& model, const Tap& tap, int64_t row, int64_t col,

@@ -207,6 +207,46 @@ void cut_after(jit::Graph& g, Node* last) {
   while (g.block()->return_node()->prev() != stop) g.block()->return_node()->prev()->destroy();
 }
 
+// Whether n, or any node in its blocks, reads a value of `set`.
+bool reads_any(Node* n, const std::unordered_set<Value*>& set) {
+  for (Value* v : n->inputs()) {
+    if (set.count(v)) return true;
+  }
+  for (jit::Block* b : n->blocks()) {
+    for (Node* m : b->nodes()) {
+      if (reads_any(m, set)) return true;
+    }
+    if (reads_any(b->return_node(), set)) return true;
+  }
+  return false;
+}
+
+// Feeding: a new graph input h replaces the tap's value v from its marker on, and everything computed from the
+// image before the marker is dropped (side-effecting checks included), so the function is forward(self, h).
+void feed_at(jit::Graph& g, Node* marker, Value* v, const std::string& tap) {
+  Value* x = g.inputs()[1];
+  Value* h = g.addInput("h")->setType(x->type());
+  v->replaceAllUsesAfterNodeWith(marker, marker->output());
+  marker->replaceInput(0, h);  // later in-place writes hit the marker's copy, never the caller's h
+  std::unordered_set<Value*> from_x{x};
+  std::vector<Node*> prefix;
+  for (Node* n : g.block()->nodes()) {
+    if (n == marker) break;
+    if (!reads_any(n, from_x)) continue;
+    prefix.push_back(n);
+    for (Value* o : n->outputs()) from_x.insert(o);
+  }
+  for (Node* n = marker->next();; n = n->next()) {
+    if (reads_any(n, from_x)) {
+      throw Error("the model cannot run from '" + tap + "': later layers also read activations computed before it "
+                  "(a skip connection, or a cut between a block's parallel branches)");
+    }
+    if (n == g.block()->return_node()) break;
+  }
+  for (auto it = prefix.rbegin(); it != prefix.rend(); ++it) (*it)->destroy();
+  g.eraseInput(1);
+}
+
 }  // namespace
 
 std::vector<ModuleCall> module_calls(const torch::jit::Module& module) {
@@ -217,9 +257,13 @@ std::vector<ModuleCall> module_calls(const torch::jit::Module& module) {
 }
 
 std::shared_ptr<torch::jit::Function> build_tapped_forward(const torch::jit::Module& module,
-                                                           const std::vector<GraphTap>& taps,
-                                                           bool want_output) {
+                                                           const std::vector<GraphTap>& requested,
+                                                           bool want_output,
+                                                           const std::optional<GraphTap>& feed) {
   auto g = forward_graph(module);
+  // The fed tap gets a marker like the others, placed last.
+  std::vector<GraphTap> taps = requested;
+  if (feed) taps.push_back(*feed);
 
   // Steps 1-5: inline everything, with a marker at each tapped call, then fold constants such as the
   // `if inplace:` inside scripted F.relu.
@@ -251,6 +295,15 @@ std::shared_ptr<torch::jit::Function> build_tapped_forward(const torch::jit::Mod
   std::vector<Value*> tapped(taps.size());
   for (size_t t : order) tapped[t] = snapshot(g, markers[t], labels[t]);
 
+  if (feed) {
+    for (size_t t = 0; t < requested.size(); ++t) {
+      if (!markers.back()->isBefore(markers[t])) {
+        throw Error("tap '" + labels[t] + "' does not come after '" + labels.back() +
+                    "', the layer the run starts from");
+      }
+    }
+  }
+
   // Step 8: return (output?, taps...); without the output, cut the graph after the last tap.
   Value* model_output = g->outputs()[0];
   while (!g->outputs().empty()) g->eraseOutput(g->outputs().size() - 1);
@@ -260,8 +313,9 @@ std::shared_ptr<torch::jit::Function> build_tapped_forward(const torch::jit::Mod
   } else {
     cut_after(*g, order.empty() ? nullptr : markers[order.back()]);
   }
-  outputs.insert(outputs.end(), tapped.begin(), tapped.end());
+  outputs.insert(outputs.end(), tapped.begin(), tapped.begin() + static_cast<std::ptrdiff_t>(requested.size()));
   g->registerOutput(g->appendNode(g->createTuple(outputs))->output());
+  if (feed) feed_at(*g, markers.back(), tapped.back(), labels.back());
   jit::EliminateDeadCode(g);
 
   // Step 9: the SIMPLE executor; the profiling one fuses ops into DifferentiableGraphs whose backward bypasses

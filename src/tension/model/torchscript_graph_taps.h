@@ -5,6 +5,7 @@
 #include <torch/script.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,13 @@ struct GraphTap {
 // executor (the profiling one breaks gradients w.r.t. intermediates). Call it with Stack{module._ivalue(), x}.
 // Throws tension::Error for a tap on a call inside control flow, a non-tensor tap, or a tap that a later
 // in-place write through a view would corrupt.
+// With `feed`, the function is forward(self, h) instead: h replaces the value at that tap and only the part of
+// the graph after it runs (a "suffix", e.g. on a window of the layer replicated once per feature). Throws
+// tension::Error when a tap comes before the fed one, or when the layers after it also read earlier
+// activations (a skip connection, or a cut inside a block's parallel branches).
 std::shared_ptr<torch::jit::Function> build_tapped_forward(const torch::jit::Module& module,
                                                            const std::vector<GraphTap>& taps,
-                                                           bool want_output);
+                                                           bool want_output,
+                                                           const std::optional<GraphTap>& feed = std::nullopt);
 
 }  // namespace tension::model

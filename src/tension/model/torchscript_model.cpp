@@ -49,6 +49,8 @@ class TorchScriptModel : public Model {
   const InputSpec& input_spec() const override { return spec_; }
   const std::vector<LayerInfo>& layers() const override { return layers_; }
   RunResult run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) override;
+  RunResult run_from(const Tap& source, const torch::Tensor& h, const std::vector<Tap>& taps,
+                     const RunOptions& opt) override;
   void to(torch::Device device) override;
   torch::Device device() const override { return device_; }
   std::string weights_id() const override { return weights_id_; }
@@ -60,7 +62,11 @@ class TorchScriptModel : public Model {
 
  private:
   GraphTap resolve(const Tap& tap) const;
-  torch::jit::Function& tapped_forward(const std::vector<GraphTap>& taps, bool want_output);
+  std::vector<GraphTap> distinct_taps(const std::vector<Tap>& taps, std::vector<size_t>& slot) const;
+  torch::jit::Function& tapped_forward(const std::vector<GraphTap>& taps, bool want_output,
+                                       const std::optional<GraphTap>& feed);
+  RunResult execute(torch::jit::Function& fn, const torch::Tensor& input, const std::vector<size_t>& slot,
+                    const RunOptions& opt);
   torch::Tensor output_tensor(const c10::IValue& out) const;
 
   std::string name_;
@@ -118,11 +124,14 @@ GraphTap TorchScriptModel::resolve(const Tap& tap) const {
   return {calls[k], tap.side == TapSide::Input};
 }
 
-torch::jit::Function& TorchScriptModel::tapped_forward(const std::vector<GraphTap>& taps, bool want_output) {
+torch::jit::Function& TorchScriptModel::tapped_forward(const std::vector<GraphTap>& taps, bool want_output,
+                                                      const std::optional<GraphTap>& feed) {
+  auto code = [](const GraphTap& t) { return std::to_string(t.call) + (t.input ? "i" : "o"); };
   std::string key = want_output ? "out" : "-";
-  for (const GraphTap& t : taps) key += " " + std::to_string(t.call) + (t.input ? "i" : "o");
+  if (feed) key += " from " + code(*feed) + ":";
+  for (const GraphTap& t : taps) key += " " + code(t);
   auto& fn = cache_[key];
-  if (!fn) fn = build_tapped_forward(module_, taps, want_output);
+  if (!fn) fn = build_tapped_forward(module_, taps, want_output, feed);
   return *fn;
 }
 
@@ -136,11 +145,8 @@ torch::Tensor TorchScriptModel::output_tensor(const c10::IValue& out) const {
   throw Error("the output of model " + name_ + " is a " + out.type()->repr_str() + ", not a tensor");
 }
 
-RunResult TorchScriptModel::run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) {
-  check_input(name_, spec_, x);
-  // Each distinct tap is computed once; slot[i] is where taps[i] is in the function's outputs.
+std::vector<GraphTap> TorchScriptModel::distinct_taps(const std::vector<Tap>& taps, std::vector<size_t>& slot) const {
   std::vector<GraphTap> distinct;
-  std::vector<size_t> slot;
   for (const Tap& tap : taps) {
     GraphTap g = resolve(tap);
     auto same = std::find_if(distinct.begin(), distinct.end(),
@@ -148,17 +154,21 @@ RunResult TorchScriptModel::run(const torch::Tensor& x, const std::vector<Tap>& 
     slot.push_back(same - distinct.begin());
     if (same == distinct.end()) distinct.push_back(g);
   }
-  torch::jit::Function& fn = tapped_forward(distinct, opt.want_output);
+  return distinct;
+}
 
+RunResult TorchScriptModel::execute(torch::jit::Function& fn, const torch::Tensor& input,
+                                    const std::vector<size_t>& slot, const RunOptions& opt) {
   RunResult result;
-  result.input = x.to(device_);
+  result.input = input.to(device_);
   if (opt.differentiable) result.input = result.input.detach().requires_grad_(true);
   torch::jit::Stack stack{module_._ivalue(), result.input};
   {
     std::optional<torch::NoGradGuard> no_grad;
     if (!opt.differentiable) no_grad.emplace();
     auto fail = [&](const std::string& why) {
-      return Error("model " + name_ + " failed on an input of shape " + c10::str(x.sizes()) + ": " + essential_line(why, true));
+      return Error("model " + name_ + " failed on an input of shape " + c10::str(input.sizes()) + ": " +
+                   essential_line(why, true));
     };
     try {
       fn.run(stack);
@@ -173,6 +183,21 @@ RunResult TorchScriptModel::run(const torch::Tensor& x, const std::vector<Tap>& 
   if (opt.want_output) result.output = output_tensor(outputs[first_tap++]);
   for (size_t s : slot) result.taps.push_back(outputs[first_tap + s].toTensor());
   return result;
+}
+
+RunResult TorchScriptModel::run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) {
+  check_input(name_, spec_, x);
+  // Each distinct tap is computed once; slot[i] is where taps[i] is in the function's outputs.
+  std::vector<size_t> slot;
+  auto distinct = distinct_taps(taps, slot);
+  return execute(tapped_forward(distinct, opt.want_output, std::nullopt), x, slot, opt);
+}
+
+RunResult TorchScriptModel::run_from(const Tap& source, const torch::Tensor& h, const std::vector<Tap>& taps,
+                                     const RunOptions& opt) {
+  std::vector<size_t> slot;
+  auto distinct = distinct_taps(taps, slot);
+  return execute(tapped_forward(distinct, opt.want_output, resolve(source)), h, slot, opt);
 }
 
 void TorchScriptModel::to(torch::Device device) {
