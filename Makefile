@@ -26,6 +26,8 @@ test: build
 
 bench: build
 	$(RUN_ENV) /usr/bin/python3 bench/attribution.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/featurevis.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/toy.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) out

@@ -111,9 +111,10 @@ TEST(Cli, CompletenessAndWeightsWriteTablesAndFigures) {
   auto wdir = temp_dir("cli_weights");
   ASSERT_EQ(run_command(tension_cmd("weights fmnist-cnn --out " + wdir), &out), 0) << out;
   auto run = read_json(wdir + "/run.json");
-  ASSERT_EQ(run["results"].size(), 1u);
-  EXPECT_EQ(run["results"][0]["layers"].size(), 5u);  // conv1..3, fc1, fc2 kernels
-  double f = run["results"][0]["fraction_negative"];
+  const auto& signs = run["results"]["weight_signs"];
+  ASSERT_EQ(signs.size(), 1u);
+  EXPECT_EQ(signs[0]["layers"].size(), 5u);  // conv1..3, fc1, fc2 kernels
+  double f = signs[0]["fraction_negative"];
   EXPECT_GT(f, 0.3);
   EXPECT_LT(f, 0.7);
 }

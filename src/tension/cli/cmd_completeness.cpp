@@ -58,7 +58,7 @@ void write_completeness_outputs(const std::vector<analysis::CompletenessResult>&
   csv.close();
   std::ofstream(run.path("completeness.json")) << all.dump(2) << "\n";
   render::write_line_figure(run.path("completeness"), panels);
-  run["results"] = all;
+  run["results"]["completeness"] = all;
   run.add_output("completeness.csv", "per model and layer: depth, Pearson, Spearman, mean |f_v - E_l|");
   run.add_output("completeness.json", "the same with per-feature correlations");
   run.add_output("completeness.png", "Fig. 3 / Fig. 13 (also .svg, .gp, .dat)");

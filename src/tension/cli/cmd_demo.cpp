@@ -156,6 +156,9 @@ void register_demo(CLI::App& app) {
     samples_section(*ds, *models.front(), run, page);
     completeness_section(a, *ds, models, run, page);
     weights_section(models, run, page);
+    selection_section(a.data, a.models.front(), a.completeness_images, a.seed, run, page);
+    toy_section(a.seed, run, page);
+    visualization_section(*ds, *models.front(), a.seed, run, page);
     page.write(run.path("index.html"));
     run.add_output("index.html", "the report");
     run.write();

@@ -40,7 +40,7 @@ void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunMani
   }
   csv.close();
   render::write_line_figure(run.path("weights"), panels);
-  run["results"] = js;
+  run["results"]["weight_signs"] = js;
   run.add_output("weights.csv", "per model and kernel: count, fraction negative, mean, std");
   run.add_output("weights.png", "Fig. 12 (also .svg, .gp, .dat)");
 }

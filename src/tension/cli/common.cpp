@@ -1,5 +1,8 @@
 #include "tension/cli/common.h"
 
+#include <filesystem>
+
+#include "tension/core/device.h"
 #include "tension/core/error.h"
 
 namespace tension::cli {
@@ -36,7 +39,36 @@ torch::Device parse_device(const std::string& s) {
   if (d.is_cuda() && !torch::cuda::is_available()) {
     throw Error("--device " + s + " asked for, but this LibTorch build or machine has no CUDA device");
   }
+  configure_device(d);
   return d;
+}
+
+nlohmann::json model_args_json(const ModelArgs& a) {
+  auto absolute = [](const std::string& p) {
+    return p.empty() || !std::filesystem::exists(p) ? p : std::filesystem::absolute(p).string();
+  };
+  nlohmann::json j = {{"spec", absolute(a.spec)}, {"weights_file", absolute(a.weights)}, {"seed", a.seed},
+                      {"input_range", a.input_range}, {"mean", a.mean}, {"std", a.std}};
+  j["input_size"] = a.input_size ? nlohmann::json(*a.input_size) : nlohmann::json();
+  j["channels"] = a.channels ? nlohmann::json(*a.channels) : nlohmann::json();
+  return j;
+}
+
+ModelArgs model_args_from_json(const nlohmann::json& j) {
+  ModelArgs a;
+  try {
+    a.spec = j.at("spec").get<std::string>();
+    a.weights = j.value("weights_file", "");
+    a.seed = j.value("seed", uint64_t{0});
+    a.input_range = j.value("input_range", "");
+    a.mean = j.value("mean", std::vector<double>{});
+    a.std = j.value("std", std::vector<double>{});
+    if (j.contains("input_size") && !j["input_size"].is_null()) a.input_size = j["input_size"].get<int64_t>();
+    if (j.contains("channels") && !j["channels"].is_null()) a.channels = j["channels"].get<int64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("the run's model record is incomplete (made by an older tension?): ") + e.what());
+  }
+  return a;
 }
 
 std::unique_ptr<model::Model> load_model(const ModelArgs& a) {

@@ -11,7 +11,11 @@
 #include "tension/analysis/completeness.h"
 #include "tension/analysis/weight_signs.h"
 #include "tension/core/manifest.h"
+#include "tension/data/dataset.h"
 #include "tension/model/registry.h"
+#include "tension/store/attribution_pass.h"
+#include "tension/render/html_page.h"
+#include "tension/toy/toy_study.h"
 
 namespace tension::cli {
 
@@ -36,7 +40,20 @@ struct ModelArgs {
 // Adds the MODEL positional and --weights/--seed/--input-size/--input-range/--mean/--std/--channels.
 void add_model_options(CLI::App* app, ModelArgs& args, bool positional = true);
 std::unique_ptr<model::Model> load_model(const ModelArgs& args);
+// The model options as a run records them (paths made absolute), and back: later commands rebuild a run's model.
+nlohmann::json model_args_json(const ModelArgs& args);
+ModelArgs model_args_from_json(const nlohmann::json& j);
 torch::Device parse_device(const std::string& s);
+
+// `tension attribute` as a function (the demo runs it too).
+struct AttributeArgs {
+  ModelArgs model;
+  std::string data, out;
+  std::vector<std::string> features, layers;
+  int cos_power = 0;
+  store::PassOptions pass;
+};
+void attribute_run(const AttributeArgs& args);
 
 // Each subcommand registers itself on the app; its callback runs when it is chosen.
 void register_layers(CLI::App& app);
@@ -47,9 +64,26 @@ void register_attribute(CLI::App& app);
 void register_export(CLI::App& app);
 void register_completeness(CLI::App& app);
 void register_weights(CLI::App& app);
+void register_select(CLI::App& app);
+void register_kmeans(CLI::App& app);
+void register_visualize(CLI::App& app);
+void register_spectrum(CLI::App& app);
+void register_toy(CLI::App& app);
+
+// The demo's selection section (Fig 2, Fig 4): runs on the first `images` of data with the default model.
+void selection_section(const std::string& data, const std::string& model_name, size_t images, uint64_t seed,
+                       RunManifest& run, render::HtmlPage& page);
 
 // Figures and tables shared by a subcommand and the demo.
 void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run);
 void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunManifest& run);
+void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run);
+
+// The demo's feature-visualisation section (Fig. 5, Fig. 14) on model m (the default) and the dataset.
+void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,
+                           render::HtmlPage& page);
+
+// The demo's toy-model section (Fig. 7, Fig. 15), both tasks on a shorter protocol.
+void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page);
 
 }  // namespace tension::cli

@@ -24,9 +24,9 @@ int main(int argc, char** argv) {
     tension::configure_threads(g.threads);
   });
 
-  for (auto reg : {register_layers, register_attribute, register_export, register_completeness,
-                   register_weights, register_train_default, register_eval,
-                   register_demo}) {
+  for (auto reg : {register_layers, register_attribute, register_export, register_select, register_kmeans,
+                   register_completeness, register_weights, register_visualize, register_spectrum, register_toy,
+                   register_train_default, register_eval, register_demo}) {
     reg(app);
   }
 

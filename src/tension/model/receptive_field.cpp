@@ -1,5 +1,6 @@
 #include "tension/model/receptive_field.h"
 
+#include "tension/core/device.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
 
@@ -33,6 +34,7 @@ Box grad_support(const torch::Tensor& value, const torch::Tensor& wrt, bool reta
 
 std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<Tap>& taps,
                                                const ReceptiveFieldOptions& opt) {
+  ExactZerosGuard exact(model.device());
   RunOptions ro;
   ro.differentiable = true;
   auto res = model.run(random_inputs(model, opt), taps, ro);
@@ -95,6 +97,7 @@ std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps
 std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
                                                 const std::vector<std::optional<Tap>>& sources,
                                                 const ReceptiveFieldOptions& opt) {
+  ExactZerosGuard exact(model.device());
   RunOptions ro;
   ro.differentiable = true;
   std::vector<Tap> taps;

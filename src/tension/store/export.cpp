@@ -6,19 +6,13 @@
 #include <fstream>
 #include <map>
 
+#include "tension/core/csv.h"
 #include "tension/core/error.h"
 #include "tension/core/npy.h"
 
 namespace tension::store {
 
 namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
 
 std::string num(double v) {
   char buf[32];

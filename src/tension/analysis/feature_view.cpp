@@ -1,0 +1,141 @@
+#include "tension/analysis/feature_view.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "tension/attribution/attributor.h"
+#include "tension/core/error.h"
+#include "tension/data/preprocess.h"
+#include "tension/feature/feature.h"
+
+namespace tension::analysis {
+
+namespace {
+
+// b grown to a square (the shorter side padded on both sides), kept inside [0, h) x [0, w).
+model::Box square(model::Box b, int64_t h, int64_t w) {
+  auto grow = [](int64_t& lo, int64_t& hi, int64_t want, int64_t limit) {
+    int64_t extra = want - (hi - lo);
+    lo -= extra / 2;
+    hi += extra - extra / 2;
+    if (lo < 0) hi -= lo, lo = 0;
+    if (hi > limit) lo -= hi - limit, hi = limit;
+    lo = std::max<int64_t>(lo, 0);
+  };
+  int64_t side = std::min(std::max(b.height(), b.width()), std::min(h, w));
+  grow(b.top, b.bottom, side, h);
+  grow(b.left, b.right, side, w);
+  return b;
+}
+
+}  // namespace
+
+FeatureView::FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data,
+                         size_t feature, size_t layer, FeatureViewOptions opt)
+    : data_(data), model_(model), opt_(opt) {
+  const auto& cfg = store.config();
+  if (feature >= cfg["features"].size()) {
+    throw Error("the run has " + std::to_string(cfg["features"].size()) + " feature(s)");
+  }
+  if (layer >= cfg["layers"].size()) throw Error("the run has " + std::to_string(cfg["layers"].size()) + " layer(s)");
+  feature_spec_ = cfg["features"][feature].get<std::string>();
+  layer_ = cfg["layers"][layer].get<std::string>();
+  auto layout = store.meta("layout");
+  if (!layout.is_array() || layout.size() <= feature) {
+    throw Error("the run store has no layout: re-run tension attribute");
+  }
+  auto fb = layout[feature]["layers"][layer]["footprint"];
+  footprint_ = {fb[0].get<int64_t>(), fb[1].get<int64_t>(), fb[2].get<int64_t>(), fb[3].get<int64_t>()};
+
+  std::map<int64_t, store::ImageRecord> by_index;
+  for (auto& r : store.images()) by_index[r.index] = r;
+  for (auto& row : store.attributions(true)) {
+    if (row.feature != static_cast<int64_t>(feature) || row.layer != static_cast<int64_t>(layer)) continue;
+    SelectionItem it;
+    it.image = row.image;
+    it.fv = row.fv;
+    it.e_pos = row.e_pos;
+    it.e_neg = row.e_neg;
+    it.l1 = row.l1;
+    it.phi_pos = std::move(row.phi_pos);
+    it.phi_neg = std::move(row.phi_neg);
+    items_.push_back(std::move(it));
+    records_.push_back(by_index.at(row.image));
+  }
+  if (items_.empty()) throw Error("the run holds no attributions yet for " + feature_spec_ + " at " + layer_);
+
+  // Geometry at the model's input size: the feature's receptive field and the attribution layer's size.
+  const auto& in = model_.input_spec();
+  auto f = feature::parse_feature(feature_spec_, cfg.value("cos_power", 0));
+  auto ftap = feature::feature_tap(model_, f.layer);
+  std::vector<model::Tap> taps{ftap};
+  if (layer_ != attribution::kInputLayer) taps.push_back(model::parse_tap(layer_));
+  auto probe = model_.run(model::random_inputs(model_, {1, 0}), taps).taps;
+  if (probe[0].dim() == 4) {
+    auto [r, c] = feature::feature_position(f, probe[0]);
+    rf_ = square(model::receptive_field(model_, ftap, r, c), in.height, in.width);
+  }
+  if (rf_.height() == 0) rf_ = {0, 0, in.height, in.width};  // a layer without positions sees the whole image
+  if (layer_ == attribution::kInputLayer) {
+    layer_h_ = in.height;
+    layer_w_ = in.width;
+  } else if (probe[1].dim() == 4) {
+    layer_h_ = probe[1].size(2);
+    layer_w_ = probe[1].size(3);
+  }
+  if (footprint_.height() == 0) footprint_ = {0, 0, layer_h_, layer_w_};
+  map_h_ = footprint_.height();
+  map_w_ = footprint_.width();
+}
+
+torch::Tensor FeatureView::image(size_t item) const {
+  auto x = data::preprocess(data_.load(static_cast<size_t>(items_.at(item).image)), model_.input_spec());
+  return data::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
+}
+
+// chw at the model's input size, cropped to the receptive field and resized to the canvas.
+torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const {
+  namespace F = torch::nn::functional;
+  auto c = chw.slice(1, rf_.top, rf_.bottom).slice(2, rf_.left, rf_.right).unsqueeze(0).to(torch::kFloat);
+  return F::interpolate(c, F::InterpolateFuncOptions()
+                               .size(std::vector<int64_t>{opt_.canvas, opt_.canvas})
+                               .mode(torch::kBilinear)
+                               .align_corners(false))[0]
+      .clamp(0, 1);
+}
+
+torch::Tensor FeatureView::crop(size_t item) const {
+  auto c = upscaled_crop(image(item));
+  return c.size(0) == 1 ? c.expand({3, -1, -1}).contiguous() : c;
+}
+
+render::PosNegRange FeatureView::range(const std::vector<size_t>& shown) const {
+  std::vector<torch::Tensor> pos, neg;
+  for (size_t i : shown) {
+    pos.push_back(torch::tensor(items_.at(i).phi_pos));
+    neg.push_back(torch::tensor(items_.at(i).phi_neg));
+  }
+  return render::posneg_range(pos, neg, opt_.overlay_lo_pct, opt_.overlay_hi_pct);
+}
+
+torch::Tensor FeatureView::overlay_crop(size_t item, const render::PosNegRange& range) const {
+  const auto& it = items_.at(item);
+  if (layer_h_ == 0 || it.phi_pos.empty()) throw Error("layer " + layer_ + " has no positions: no ± overlay");
+  if (static_cast<int64_t>(it.phi_pos.size()) != map_h_ * map_w_) {
+    throw Error("the stored phi maps do not match the footprint recorded in the run's layout");
+  }
+  // The maps over the footprint, placed in the whole layer, so that upsampling aligns them with the image.
+  auto full = torch::zeros({2, layer_h_, layer_w_});
+  full[0].slice(0, footprint_.top, footprint_.bottom).slice(1, footprint_.left, footprint_.right) =
+      torch::tensor(it.phi_pos).view({map_h_, map_w_});
+  full[1].slice(0, footprint_.top, footprint_.bottom).slice(1, footprint_.left, footprint_.right) =
+      torch::tensor(it.phi_neg).view({map_h_, map_w_});
+  const auto& in = model_.input_spec();
+  auto rgba = render::posneg_overlay(full[0], full[1], range, in.height, in.width,
+                                     opt_.blur_fraction * static_cast<double>(std::max(in.height, in.width)));
+  auto composite = render::composite_over_grey(image(item), rgba);
+  return upscaled_crop(composite);
+}
+
+}  // namespace tension::analysis

@@ -1,0 +1,61 @@
+#pragma once
+// One feature and attribution layer of a run, seen through its images: the rows the selection rules read, and
+// the pictures a researcher looks at (crops to the feature's receptive field, with their ± overlays).
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "tension/analysis/selection.h"
+#include "tension/data/dataset.h"
+#include "tension/model/model.h"
+#include "tension/model/receptive_field.h"
+#include "tension/render/posneg.h"
+#include "tension/store/run_store.h"
+
+namespace tension::analysis {
+
+struct FeatureViewOptions {
+  int64_t canvas = 160;          // side of a crop as drawn, in pixels
+  double blur_fraction = 2.0 / 512;  // blur sd as a fraction of the image side (the paper: 2 px at 512)
+  double overlay_lo_pct = 50, overlay_hi_pct = 95;  // thresholds pooled over the shown set
+};
+
+class FeatureView {
+ public:
+  // feature and layer index into the run's config. model and data must be the run's (the CLI rebuilds them
+  // from the store's config).
+  FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data, size_t feature,
+              size_t layer, FeatureViewOptions opt = {});
+
+  const std::vector<SelectionItem>& items() const { return items_; }
+  const store::ImageRecord& record(size_t item) const { return records_[item]; }
+  const std::string& feature_spec() const { return feature_spec_; }
+  const std::string& layer() const { return layer_; }
+  // The feature's receptive field in input pixels, made square (clamped to the image).
+  const model::Box& receptive_field() const { return rf_; }
+
+  // The image of an item as the model sees it, in [0, 1]: [C, H, W].
+  torch::Tensor image(size_t item) const;
+  // The image cropped to the receptive field, drawn at the canvas size: [3, S, S].
+  torch::Tensor crop(size_t item) const;
+  // The overlay thresholds for a shown set of items (pooled percentiles of phi+ and phi-).
+  render::PosNegRange range(const std::vector<size_t>& shown) const;
+  // The crop with its ± overlay over a grey copy: [3, S, S]. Needs the layer to have positions.
+  torch::Tensor overlay_crop(size_t item, const render::PosNegRange& range) const;
+
+ private:
+  const data::Dataset& data_;
+  model::Model& model_;
+  FeatureViewOptions opt_;
+  std::string feature_spec_, layer_;
+  std::vector<SelectionItem> items_;
+  std::vector<store::ImageRecord> records_;
+  model::Box rf_, footprint_;
+  int64_t layer_h_ = 0, layer_w_ = 0;   // the attribution layer's spatial size (0: no positions)
+  int64_t map_h_ = 0, map_w_ = 0;       // the footprint's size
+
+  torch::Tensor upscaled_crop(const torch::Tensor& chw) const;
+};
+
+}  // namespace tension::analysis

@@ -1,0 +1,42 @@
+#pragma once
+// Selection rules over a run's attributions (paper §3, Fig 4; reference/paper-code-facts.md §2.13): which
+// images excite, inhibit, do neither, or do both to a feature, and where.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tension::analysis {
+
+// One image's attribution of the feature to one layer, as the run store holds it.
+struct SelectionItem {
+  int64_t image = 0;                     // dataset index
+  double fv = 0, e_pos = 0, e_neg = 0, l1 = 0;
+  std::vector<float> phi_pos, phi_neg;   // [h * w] over the footprint (equal sizes across items)
+};
+
+enum class Rule { Mei, Mii, Zero, Spatial, Channel, Mti };
+
+struct SelectionOptions {
+  int64_t k = 10;
+  // mti: f_v strictly between these multiples of the standard deviation of f_v over the run.
+  double mti_low_sd = -0.5, mti_high_sd = 0.0;
+  double spatial_low_pct = 1, spatial_high_pct = 99;  // spatial: phi+ - phi- below the low and above the high
+  double channel_pct = 99;                             // channel: phi+ and phi- both above it at one position
+};
+
+// A rule spec is one rule ("mti") or several joined by '+' ("spatial+mti"): an image must pass every
+// rule's condition, and is ranked by the last rule's score. Throws tension::Error for an unknown name.
+std::vector<Rule> parse_rules(const std::string& spec);
+std::string rule_name(Rule r);
+
+struct Selected {
+  int64_t rank = 0;       // 1-based
+  size_t item = 0;        // index into the items
+  double score = 0;
+};
+
+// The top k items under the rules (fewer when fewer pass). Percentiles are pooled over all items and positions.
+std::vector<Selected> select(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
+                             const SelectionOptions& opt);
+
+}  // namespace tension::analysis

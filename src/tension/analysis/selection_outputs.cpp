@@ -1,0 +1,198 @@
+#include "tension/analysis/selection_outputs.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "tension/core/csv.h"
+#include "tension/core/error.h"
+#include "tension/render/image_grid.h"
+#include "tension/render/posneg_scatter.h"
+#include "tension/render/vega_page.h"
+
+namespace tension::analysis {
+
+namespace {
+
+std::string file_stem(const std::string& spec) {
+  std::string s = spec;
+  std::replace(s.begin(), s.end(), '+', '_');
+  return s;
+}
+
+// Row 1: the crops; row 2: the same crops with their ± overlays (thresholds pooled over the row).
+torch::Tensor rule_grid(const FeatureView& view, const std::vector<Selected>& sel) {
+  std::vector<size_t> shown;
+  for (const auto& s : sel) shown.push_back(s.item);
+  std::vector<torch::Tensor> cells;
+  for (size_t i : shown) cells.push_back(view.crop(i));
+  bool overlays = !view.items().front().phi_pos.empty();
+  if (overlays) {
+    auto range = view.range(shown);
+    for (size_t i : shown) cells.push_back(view.overlay_crop(i, range));
+  }
+  render::GridOptions go;
+  go.columns = static_cast<int64_t>(shown.size());
+  return render::image_grid(torch::stack(cells), go);
+}
+
+// The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay.
+void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const SelectionOutputOptions& opt,
+                RunManifest& run) {
+  const auto& items = view.items();
+  std::set<size_t> keep;
+  for (const auto& r : runs) {
+    for (const auto& s : r.selected) keep.insert(s.item);
+  }
+  const size_t n = items.size(), budget = std::max(opt.page_points, keep.size());
+  for (size_t i = 0; keep.size() < std::min(n, budget) && i < n; ++i) {
+    keep.insert(i * n / std::min(n, budget) % n);
+  }
+  for (size_t i = 0; keep.size() < std::min(n, budget); ++i) keep.insert(i);
+
+  std::filesystem::create_directories(run.path("points"));
+  std::vector<size_t> shown(keep.begin(), keep.end());
+  const bool overlays = !items.front().phi_pos.empty();
+  render::PosNegRange range;
+  if (overlays) range = view.range(shown);
+  nlohmann::json values = nlohmann::json::array();
+  for (size_t i : shown) {
+    const auto& it = items[i];
+    std::string base = "points/" + std::to_string(it.image);
+    render::write_png(run.path(base + ".png"), view.image(i));
+    render::write_png(run.path(base + "-crop.png"), view.crop(i));
+    if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, range));
+    nlohmann::json v = {{"index", it.image},      {"id", view.record(i).id}, {"label", view.record(i).label},
+                        {"fv", it.fv},            {"e_pos", it.e_pos},       {"e_neg", it.e_neg},
+                        {"l1", it.l1},            {"image", base + ".png"},  {"crop", base + "-crop.png"},
+                        {"overlay", overlays ? base + "-overlay.png" : ""}};
+    for (const auto& r : runs) {
+      bool in = std::any_of(r.selected.begin(), r.selected.end(), [&](const Selected& s) { return s.item == i; });
+      v["sel_" + file_stem(r.spec)] = in;
+    }
+    values.push_back(v);
+  }
+
+  nlohmann::json params = nlohmann::json::array();
+  std::string any_rule = "false";
+  for (const auto& r : runs) {
+    std::string p = "show_" + file_stem(r.spec);
+    params.push_back({{"name", p}, {"value", true}, {"bind", {{"input", "checkbox"}, {"name", r.spec + " "}}}});
+    any_rule += " || (" + p + " && datum['sel_" + file_stem(r.spec) + "'])";
+  }
+  nlohmann::json spec = {
+      {"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
+      {"width", 520},
+      {"height", 520},
+      {"params", params},
+      {"data", {{"name", "points"}, {"values", values}}},
+      {"layer",
+       {{{"mark", {{"type", "point"}, {"filled", true}, {"size", 30}, {"cursor", "pointer"}}},
+         {"encoding",
+          {{"x", {{"field", "e_pos"}, {"type", "quantitative"}, {"title", "E+ (excitation)"}}},
+           {"y", {{"field", "e_neg"}, {"type", "quantitative"}, {"title", "E- (inhibition)"}}},
+           {"color",
+            {{"field", "fv"}, {"type", "quantitative"}, {"title", "f_v"},
+             {"scale", {{"scheme", "redblue"}, {"reverse", true}, {"domainMid", 0}}}}},
+           {"tooltip",
+            {{{"field", "index"}, {"title", "image"}}, {{"field", "id"}}, {{"field", "fv"}, {"format", ".4g"}},
+             {{"field", "e_pos"}, {"format", ".4g"}}, {{"field", "e_neg"}, {"format", ".4g"}}}}}}},
+        {{"mark", {{"type", "point"}, {"filled", false}, {"size", 160}, {"strokeWidth", 2}, {"color", "black"}}},
+         {"transform", {{{"filter", any_rule}}}},
+         {"encoding",
+          {{"x", {{"field", "e_pos"}, {"type", "quantitative"}}},
+           {"y", {{"field", "e_neg"}, {"type", "quantitative"}}}}}}}}};
+
+  render::VegaPage page;
+  page.title = "tension select: " + view.feature_spec() + " attributed to " + view.layer();
+  page.spec = spec;
+  page.side_html =
+      "<p>Hover or click a point. Circled: images chosen by the ticked rules.</p>"
+      "<div id=\"detail\" data-index=\"\"><p id=\"detail-text\">&nbsp;</p>"
+      "<img id=\"detail-image\" width=\"160\" alt=\"image\"><img id=\"detail-crop\" width=\"160\" alt=\"crop\">"
+      "<img id=\"detail-overlay\" width=\"160\" alt=\"overlay\"></div>";
+  page.script = R"JS(
+  function show(d) {
+    document.getElementById('detail').dataset.index = String(d.index);
+    document.getElementById('detail-text').textContent =
+      'image ' + d.index + ' (' + d.id + ', label ' + d.label + '): f_v = ' + d.fv.toPrecision(4) +
+      ', E+ = ' + d.e_pos.toPrecision(4) + ', E- = ' + d.e_neg.toPrecision(4);
+    document.getElementById('detail-image').src = d.image;
+    document.getElementById('detail-crop').src = d.crop;
+    const o = document.getElementById('detail-overlay');
+    if (d.overlay) { o.src = d.overlay; o.style.display = ''; } else { o.style.display = 'none'; }
+  }
+  function pick(event, item) {
+    if (item && item.datum && item.datum.index !== undefined) show(item.datum);
+  }
+  view.addEventListener('click', pick);
+  view.addEventListener('mouseover', pick);
+)JS";
+  render::write_vega_page(run.path("page.html"), page);
+  run.add_output("page.html", "interactive (E+, E-) scatter: hover or click a point for its image, crop and overlay");
+}
+
+}  // namespace
+
+std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,
+                                                  const SelectionOutputOptions& opt, RunManifest& run) {
+  const auto& items = view.items();
+  std::vector<SelectionRun> runs;
+  for (const auto& spec : rule_specs) runs.push_back({spec, select(items, parse_rules(spec), opt.rules)});
+
+  std::ofstream csv(run.path("selection.csv"));
+  csv << "rule,rank,image_index,image,label,fv,E_pos,E_neg,score\n";
+  for (const auto& r : runs) {
+    for (const auto& s : r.selected) {
+      const auto& it = items[s.item];
+      csv << r.spec << "," << s.rank << "," << it.image << "," << csv_field(view.record(s.item).id) << ","
+          << view.record(s.item).label << ","
+          << fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}", it.fv, it.e_pos, it.e_neg, s.score)
+          << "\n";
+    }
+  }
+  csv.close();
+  run.add_output("selection.csv", "per rule: rank, image index and path, label, f_v, E+, E-, the rule's score");
+
+  std::vector<render::ScatterPoint> points;
+  for (const auto& it : items) points.push_back({it.e_pos, it.e_neg, it.fv});
+  std::vector<render::ScatterMarks> marks;
+  for (const auto& r : runs) {
+    render::ScatterMarks m{r.spec, {}};
+    for (const auto& s : r.selected) m.points.push_back(s.item);
+    marks.push_back(m);
+    if (r.selected.empty()) continue;
+    std::string png = "grid-" + file_stem(r.spec) + ".png";
+    render::write_png(run.path(png), rule_grid(view, r.selected));
+    run.add_output(png, r.spec + ": the selected images cropped to the receptive field (top row) and their ± "
+                                  "overlays (bottom row), by rank");
+  }
+  render::write_posneg_scatter(run.path("scatter"), view.feature_spec() + " at " + view.layer(), points, marks);
+  run.add_output("scatter.png", "(E+, E-) of every image, coloured by f_v, lines of constant E, selections circled");
+  write_page(view, runs, opt, run);
+  return runs;
+}
+
+void write_mei_mii_rows(const std::vector<const FeatureView*>& views, int64_t k, const std::string& png_path) {
+  std::vector<torch::Tensor> cells;
+  for (const FeatureView* v : views) {
+    for (Rule r : {Rule::Mei, Rule::Mii}) {
+      SelectionOptions o;
+      o.k = k;
+      auto sel = select(v->items(), {r}, o);
+      for (int64_t j = 0; j < k; ++j) {
+        auto c = v->crop(sel[std::min<size_t>(j, sel.size() - 1)].item);
+        cells.push_back(j < static_cast<int64_t>(sel.size()) ? c : torch::ones_like(c));  // fewer images than k
+      }
+    }
+  }
+  if (cells.empty()) throw Error("no feature to draw");
+  render::GridOptions go;
+  go.columns = k;
+  render::write_png(png_path, render::image_grid(torch::stack(cells), go));
+}
+
+}  // namespace tension::analysis

@@ -1,0 +1,32 @@
+#pragma once
+// What `tension select` writes for one feature and layer of a run: selection.csv, a grid per rule (crops to
+// the receptive field with their ± overlays), the (E+, E-) scatter with the selections circled, and the
+// interactive page.
+#include <string>
+#include <vector>
+
+#include "tension/analysis/feature_view.h"
+#include "tension/analysis/selection.h"
+#include "tension/core/manifest.h"
+
+namespace tension::analysis {
+
+struct SelectionRun {
+  std::string spec;                 // as given, e.g. "spatial+mti"
+  std::vector<Selected> selected;
+};
+
+struct SelectionOutputOptions {
+  SelectionOptions rules;
+  size_t page_points = 2000;   // points on the interactive page (every selected image, then an even sample)
+};
+
+// Applies each rule spec and writes everything into run.dir(); records the outputs in the manifest.
+std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,
+                                                  const SelectionOutputOptions& opt, RunManifest& run);
+
+// MEI and MII rows (paper Fig 2): for each view, its top-k and bottom-k images by f_v cropped to the receptive
+// field, one row each, into one PNG.
+void write_mei_mii_rows(const std::vector<const FeatureView*>& views, int64_t k, const std::string& png_path);
+
+}  // namespace tension::analysis

@@ -1,0 +1,50 @@
+#include "tension/cli/run_inputs.h"
+
+#include "tension/core/error.h"
+
+namespace tension::cli {
+
+namespace {
+
+size_t index_in(const nlohmann::json& list, const std::string& which, const std::string& what) {
+  if (!which.empty() && which.find_first_not_of("0123456789") == std::string::npos) {
+    size_t i = std::stoul(which);
+    if (i < list.size()) return i;
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (list[i].get<std::string>() == which) return i;
+  }
+  throw Error("the run has no " + what + " '" + which + "'; it has: " + list.dump());
+}
+
+}  // namespace
+
+RunInputs open_run_inputs(const std::string& run_dir) {
+  RunInputs r;
+  r.store = store::RunStore::open(run_dir);
+  const auto& cfg = r.store->config();
+  if (!cfg.contains("model") || !cfg["model"].is_object() || !cfg["model"].contains("weights_file")) {
+    throw Error("run " + run_dir + " was made by an older tension: run `tension attribute` again");
+  }
+  r.model = load_model(model_args_from_json(cfg["model"]));
+  if (r.model->weights_id() != cfg.value("model_weights", "")) {
+    throw Error("the weights of " + cfg["model"]["spec"].get<std::string>() + " changed since run " + run_dir +
+                " was made (" + r.model->weights_id() + ", the run has " + cfg.value("model_weights", "") + ")");
+  }
+  r.data = data::open_dataset(cfg["data"]["spec"].get<std::string>());
+  if (data::listing_hash(*r.data) != cfg["data"]["listing_sha256"].get<std::string>()) {
+    throw Error("the dataset " + cfg["data"]["spec"].get<std::string>() + " changed since run " + run_dir +
+                " was made");
+  }
+  return r;
+}
+
+size_t run_feature_index(const store::RunStore& st, const std::string& which) {
+  return index_in(st.config()["features"], which, "feature");
+}
+
+size_t run_layer_index(const store::RunStore& st, const std::string& which) {
+  return index_in(st.config()["layers"], which, "layer");
+}
+
+}  // namespace tension::cli

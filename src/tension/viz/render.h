@@ -1,0 +1,59 @@
+#pragma once
+// The optimisation of eq. 4: z* = argmax_z sum over objectives of L(tau o P^-1(z)), with Adam, several random
+// transformation draws per step, and the forward pass stopping at the deepest tap the objectives read. Along
+// the way it integrates |dL/dpixel| for the opacity mask and, when asked, records each item's feature value
+// on the untransformed image (the App. F check).
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "tension/feature/feature.h"
+#include "tension/model/model.h"
+#include "tension/viz/objectives.h"
+#include "tension/viz/parameterization.h"
+#include "tension/viz/transforms.h"
+
+namespace tension::viz {
+
+struct RenderOptions {
+  TORCH_ARG(int64_t, steps) = 121;     // accentuation / inversion (paper code); plain feature visualisation: 101
+  TORCH_ARG(double, lr) = 0.02;        // Adam; plain feature visualisation: 0.05
+  TORCH_ARG(TransformOptions, transforms);
+  TORCH_ARG(uint64_t, seed) = 0;       // transformation draws
+  // Per batch item, the feature whose value is recorded at every step (empty = none).
+  TORCH_ARG(std::vector<feature::Feature>, monitor);
+  TORCH_ARG(bool, progress) = true;    // a progress bar over the steps
+};
+
+struct StepRecord {
+  int64_t step;
+  torch::Tensor loss;   // [B] per item: minus the mean over draws of its objectives' values, summed
+  torch::Tensor fv;     // [B] the monitored features on the step's image (undefined without monitor)
+};
+
+struct RenderResult {
+  torch::Tensor images;     // [B, C, S, S] in (0, 1): the image of the last step, on the CPU
+  torch::Tensor gradients;  // [B, C, S, S] sum over steps of |dL/dpixel| (the opacity accumulator), on the CPU
+  std::vector<StepRecord> curve;
+};
+
+// One evaluation of eq. 4's objective on images [B, C, S, S] under one set of transformation draws: the loss of
+// each item [B] (minus the mean over draws of its objectives' values, summed) and the gradient of their sum
+// with respect to the images [B, C, S, S]. The forward pass stops at the deepest tap the objectives read.
+struct Evaluation {
+  torch::Tensor loss;
+  torch::Tensor grad;
+};
+Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& transforms,
+                    const std::vector<Objective>& objectives);
+
+// Runs the optimisation. The images of step k are those rendered after k Adam updates; the last step's gradient
+// counts toward the opacity but is not applied (as the paper's code returns the image it took it on).
+RenderResult render(model::Model& m, Parameterization& param, const std::vector<Objective>& objectives,
+                    const RenderOptions& opt = {});
+
+// The monitored features of images [B, C, S, S] in [0, 1] (resized to the model's input, no transformation):
+// [B], item b read with features[b]. No gradient.
+torch::Tensor feature_values(model::Model& m, const torch::Tensor& images, const std::vector<feature::Feature>& features);
+
+}  // namespace tension::viz

@@ -1,0 +1,63 @@
+// Spherical k-means recovers planted directions, and the two-stage pick spreads them.
+#include <gtest/gtest.h>
+
+#include "tension/analysis/kmeans.h"
+#include "tension/core/error.h"
+#include "testing.h"
+
+using namespace tension;
+
+namespace {
+
+// n points around each of `dirs` unit directions in R^d, with random positive scales and small noise.
+torch::Tensor planted(const torch::Tensor& dirs, int64_t n, double noise) {
+  std::vector<torch::Tensor> parts;
+  for (int64_t i = 0; i < dirs.size(0); ++i) {
+    auto scale = torch::rand({n, 1}) * 4 + 0.5;
+    parts.push_back(scale * dirs[i] + noise * torch::randn({n, dirs.size(1)}));
+  }
+  return torch::cat(parts);
+}
+
+}  // namespace
+
+TEST(KMeans, RecoversPlantedDirections) {
+  torch::manual_seed(3);
+  auto dirs = torch::randn({6, 32});
+  dirs = dirs / dirs.norm(2, 1, true);
+  auto x = planted(dirs, 80, 0.05);
+  x = x.index_select(0, torch::randperm(x.size(0)));
+  analysis::KMeansOptions o;
+  o.k = 6;
+  o.seed = 1;
+  auto r = analysis::spherical_kmeans(x, o);
+  ASSERT_EQ(r.centroids.sizes(), (std::vector<int64_t>{6, 32}));
+  // Every planted direction has a centroid within cosine 0.99, and each centroid serves one direction.
+  auto cos = dirs.matmul(r.centroids.t());
+  auto [best, which] = cos.max(1);
+  EXPECT_GT(best.min().item<double>(), 0.99) << cos;
+  EXPECT_EQ(std::get<0>(at::_unique(which)).numel(), 6);
+  EXPECT_TRUE(torch::allclose(r.centroids.norm(2, 1), torch::ones({6}), 1e-5, 1e-5));
+}
+
+TEST(KMeans, SpreadPickTakesOneCentroidPerGroup) {
+  torch::manual_seed(4);
+  // 3 well-separated groups of 5 nearby centroids each: the pick takes one from each group.
+  auto groups = torch::eye(16).slice(0, 0, 3);
+  auto centroids = torch::cat({groups[0] + 0.05 * torch::randn({5, 16}), groups[1] + 0.05 * torch::randn({5, 16}),
+                               groups[2] + 0.05 * torch::randn({5, 16})});
+  auto picked = analysis::spread_directions(centroids, 3, 7);
+  ASSERT_EQ(picked.size(0), 3);
+  auto which = std::get<1>(picked.matmul(groups.t()).max(1));
+  EXPECT_EQ(std::get<0>(at::_unique(which)).numel(), 3);
+  // Each pick is one of the original centroids (normalised), not a new mean.
+  auto cn = centroids / centroids.norm(2, 1, true);
+  EXPECT_GT(std::get<0>(picked.matmul(cn.t()).max(1)).min().item<double>(), 1 - 1e-5);
+}
+
+TEST(KMeans, BadKIsAClearError) {
+  analysis::KMeansOptions o;
+  o.k = 10;
+  std::string msg = tension::testing::error_of([&] { analysis::spherical_kmeans(torch::randn({5, 3}), o); });
+  EXPECT_NE(msg.find("k = 10"), std::string::npos) << msg;
+}

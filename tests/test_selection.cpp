@@ -1,0 +1,151 @@
+// Selection rules (paper §3, Fig 4): on hand-made rows, and end to end on a hand-built network whose target unit
+// is excited by a red square and inhibited by a blue one (tests/python/fixture_selection.py), through
+// `tension attribute` and `tension select`, including the interactive page in headless Chromium.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tension/analysis/selection.h"
+#include "tension/core/error.h"
+#include "tension/core/percentile.h"
+#include "testing.h"
+
+using namespace tension;
+using tension::testing::cli_binary;
+using tension::testing::run_command;
+using tension::testing::source_dir;
+using tension::testing::temp_dir;
+using tension::testing::testdata;
+
+namespace {
+
+analysis::SelectionItem item(int64_t image, double fv, double e_pos, double e_neg, double l1,
+                             std::vector<float> pos = {0, 0}, std::vector<float> neg = {0, 0}) {
+  analysis::SelectionItem it;
+  it.image = image;
+  it.fv = fv;
+  it.e_pos = e_pos;
+  it.e_neg = e_neg;
+  it.l1 = l1;
+  it.phi_pos = std::move(pos);
+  it.phi_neg = std::move(neg);
+  return it;
+}
+
+std::vector<int64_t> images_of(const std::vector<analysis::SelectionItem>& items,
+                               const std::vector<analysis::Selected>& sel) {
+  std::vector<int64_t> out;
+  for (const auto& s : sel) out.push_back(items[s.item].image);
+  return out;
+}
+
+}  // namespace
+
+TEST(Selection, PercentileIsNumpysLinearInterpolation) {
+  // numpy.percentile([1, 2, 3, 4], [0, 25, 50, 90, 100]) = [1, 1.75, 2.5, 3.7, 4]
+  std::vector<float> v{4, 1, 3, 2};
+  EXPECT_DOUBLE_EQ(percentile(v, 0), 1);
+  EXPECT_DOUBLE_EQ(percentile(v, 25), 1.75);
+  EXPECT_DOUBLE_EQ(percentile(v, 50), 2.5);
+  EXPECT_NEAR(percentile(v, 90), 3.7, 1e-12);
+  EXPECT_DOUBLE_EQ(percentile(v, 100), 4);
+  EXPECT_THROW(percentile({}, 50), Error);
+  EXPECT_THROW(percentile(v, 101), Error);
+}
+
+TEST(Selection, RankingRulesAndTheMtiInterval) {
+  // f_v: mean 0; sd = sqrt(mean of squares).
+  std::vector<analysis::SelectionItem> items{item(0, 3, 3, 0, 3), item(1, -3, 0, 3, 3), item(2, -0.2, 5, 5.2, 10.2),
+                                             item(3, -0.1, 1, 1.1, 2.1), item(4, 0.3, 0.01, 0.02, 0.03),
+                                             item(5, -1.5, 8, 9.5, 17.5), item(6, 1.5, 1, 0, 1)};
+  analysis::SelectionOptions o;
+  o.k = 2;
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mei}, o)), (std::vector<int64_t>{0, 6}));
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mii}, o)), (std::vector<int64_t>{1, 5}));
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Zero}, o)), (std::vector<int64_t>{4, 6}));
+  // sd(f_v) = sqrt((9 + 9 + .04 + .01 + .09 + 2.25 + 2.25) / 7) = 1.80: the interval (-0.90, 0) keeps 2 and 3;
+  // image 5 has the largest ||S||_1 but f_v below -0.5 sd.
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mti}, o)), (std::vector<int64_t>{2, 3}));
+  o.mti_low_sd = -1;
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mti}, o)), (std::vector<int64_t>{5, 2}));
+  o.k = 10;
+  auto sel = analysis::select(items, {analysis::Rule::Mti}, o);
+  ASSERT_EQ(sel.size(), 3u) << "only what passes the condition, even when k is larger";
+  EXPECT_EQ(sel[0].rank, 1);
+  EXPECT_EQ(sel[2].rank, 3);
+}
+
+TEST(Selection, SpatialAndChannelReadPooledPercentiles) {
+  // Three positions per image. Image 0: excitation at 0, inhibition at 2 (spatial); image 1: both at 1
+  // (channel); the rest weak.
+  std::vector<analysis::SelectionItem> items{item(0, 0, 1, 1, 2, {5, 0, 0}, {0, 0, 5}),
+                                             item(1, 0, 1, 1, 2, {0, 5, 0}, {0, 5, 0})};
+  for (int i = 2; i < 40; ++i) items.push_back(item(i, 0, 0.1, 0.1, 0.2, {0.1f * (i % 3), 0, 0.1f}, {0, 0.1f, 0.05f}));
+  analysis::SelectionOptions o;
+  o.k = 5;
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Spatial}, o)), (std::vector<int64_t>{0}));
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Channel}, o)), (std::vector<int64_t>{1}));
+  // Combined: must pass both; the channel image is not spatial.
+  EXPECT_TRUE(analysis::select(items, analysis::parse_rules("spatial+channel"), o).empty());
+  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("spatial+mei"), o)),
+            (std::vector<int64_t>{0}));
+}
+
+TEST(Selection, BadRulesAreClearErrors) {
+  std::string msg = tension::testing::error_of([] { analysis::parse_rules("mti+tense"); });
+  EXPECT_NE(msg.find("tense"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mei, mii, zero, spatial, channel or mti"), std::string::npos) << msg;
+  std::vector<analysis::SelectionItem> no_maps{item(0, 1, 1, 0, 1, {}, {})};
+  msg = tension::testing::error_of([&] { analysis::select(no_maps, {analysis::Rule::Channel}, {}); });
+  EXPECT_NE(msg.find("phi maps"), std::string::npos) << msg;
+}
+
+// The ground truth end to end: each rule picks exactly the images built for it.
+TEST(Selection, GroundTruthThroughTheCliAndThePage) {
+  const std::string dir = temp_dir("select_gt"), run = dir + "/run", sel = dir + "/sel";
+  std::string out;
+  const std::string bin = cli_binary();
+  ASSERT_EQ(run_command(bin + " attribute " + testdata("selection/gt.pt") + " " + testdata("selection/images") +
+                            " --input-size 15 --feature conv2:0 --layer relu1 --batch-size 8 --out " + run,
+                        &out),
+            0)
+      << out;
+  ASSERT_EQ(run_command(bin + " select " + run +
+                            " -k 6 --rule mei --rule mii --rule zero --rule spatial --rule channel "
+                            "--rule spatial+mii --out " + sel,
+                        &out),
+            0)
+      << out;
+  std::ifstream csv(sel + "/selection.csv");
+  std::string line;
+  std::getline(csv, line);
+  EXPECT_EQ(line, "rule,rank,image_index,image,label,fv,E_pos,E_neg,score");
+  std::map<std::string, std::set<std::string>> picked;
+  while (std::getline(csv, line)) {
+    std::stringstream row(line);
+    std::string rule, rank, index, path;
+    std::getline(row, rule, ',');
+    std::getline(row, rank, ',');
+    std::getline(row, index, ',');
+    std::getline(row, path, ',');
+    std::string name = std::filesystem::path(path).filename().string();
+    picked[rule].insert(name.substr(0, name.find('_')));
+  }
+  EXPECT_EQ(picked["mei"], std::set<std::string>{"a"});
+  EXPECT_EQ(picked["mii"], std::set<std::string>{"b"});
+  EXPECT_EQ(picked["zero"], std::set<std::string>{"blank"});
+  EXPECT_EQ(picked["spatial"], std::set<std::string>{"apart"});
+  EXPECT_EQ(picked["channel"], std::set<std::string>{"same"});
+  for (const char* f : {"/grid-mei.png", "/grid-channel.png", "/scatter.png", "/scatter.gp", "/page.html",
+                        "/run.json"}) {
+    EXPECT_TRUE(std::filesystem::is_regular_file(sel + f)) << f;
+  }
+  // The page in a real browser: every point drawn; a click shows that image.
+  ASSERT_EQ(run_command("node " + source_dir("tests/web/select_page.mjs") + " " + sel + "/page.html", &out), 0)
+      << out;
+  EXPECT_NE(out.find("ok 30 points"), std::string::npos) << out;
+}
