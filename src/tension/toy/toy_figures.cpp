@@ -6,28 +6,11 @@
 
 #include "tension/core/error.h"
 #include "tension/render/line_plot.h"
+#include "tension/render/posneg.h"
 
 namespace tension::toy {
 
 namespace {
-
-// matplotlib's jet, from its breakpoints.
-double piecewise(const std::vector<std::pair<double, double>>& pts, double x) {
-  for (size_t k = 1; k < pts.size(); ++k) {
-    if (x <= pts[k].first) {
-      const double t = (x - pts[k - 1].first) / (pts[k].first - pts[k - 1].first);
-      return pts[k - 1].second + t * (pts[k].second - pts[k - 1].second);
-    }
-  }
-  return pts.back().second;
-}
-
-std::array<double, 3> jet(double x) {
-  x = std::clamp(x, 0.0, 1.0);
-  return {piecewise({{0, 0}, {0.35, 0}, {0.66, 1}, {0.89, 1}, {1, 0.5}}, x),
-          piecewise({{0, 0}, {0.125, 0}, {0.375, 1}, {0.64, 1}, {0.91, 0}, {1, 0}}, x),
-          piecewise({{0, 0.5}, {0.11, 1}, {0.34, 1}, {0.65, 0}, {1, 0}}, x)};
-}
 
 std::string stem_dir(const std::string& stem) {
   return stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
@@ -57,9 +40,12 @@ void for_each_terminal(std::ofstream& gp, const std::string& name, int width, in
 std::array<double, 3> posneg_colour(double pos, double neg) {
   pos = std::clamp(pos, 0.0, 1.0);
   neg = std::clamp(neg, 0.0, 1.0);
-  const auto c = jet((pos - neg + 1) / 2);
+  // The paper's ± scale (render/posneg), over white.
+  const auto c = render::jet(torch::tensor((pos - neg + 1) / 2, torch::kDouble));
   const double alpha = std::max(pos, neg);
-  return {1 - alpha + alpha * c[0], 1 - alpha + alpha * c[1], 1 - alpha + alpha * c[2]};
+  std::array<double, 3> out{};
+  for (int k = 0; k < 3; ++k) out[k] = 1 - alpha + alpha * c[k].item<double>();
+  return out;
 }
 
 void write_attribution_figure(const std::string& stem, const std::string& title,
@@ -82,7 +68,9 @@ void write_attribution_figure(const std::string& stem, const std::string& title,
   const int steps = 20;  // the legend: E+ along x, E- along y
   dat << "# legend\n";
   for (int b = 0; b <= steps; ++b) {
-    for (int a = 0; a <= steps; ++a) rgb_line(dat, a / double(steps), b / double(steps), posneg_colour(a / double(steps), b / double(steps)));
+    for (int a = 0; a <= steps; ++a) {
+      rgb_line(dat, a / double(steps), b / double(steps), posneg_colour(a / double(steps), b / double(steps)));
+    }
   }
   dat.close();
 
