@@ -105,8 +105,8 @@ torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const {
       .clamp(0, 1);
 }
 
-torch::Tensor FeatureView::crop(size_t item) const {
-  auto c = upscaled_crop(image(item));
+torch::Tensor FeatureView::crop(const torch::Tensor& image) const {
+  auto c = upscaled_crop(image);
   return c.size(0) == 1 ? c.expand({3, -1, -1}).contiguous() : c;
 }
 
@@ -119,7 +119,8 @@ render::PosNegRange FeatureView::range(const std::vector<size_t>& shown) const {
   return render::posneg_range(pos, neg, opt_.overlay_lo_pct, opt_.overlay_hi_pct);
 }
 
-torch::Tensor FeatureView::overlay_crop(size_t item, const render::PosNegRange& range) const {
+torch::Tensor FeatureView::overlay_crop(size_t item, const torch::Tensor& image,
+                                        const render::PosNegRange& range) const {
   const auto& it = items_.at(item);
   if (layer_h_ == 0 || it.phi_pos.empty()) throw Error("layer " + layer_ + " has no positions: no ± overlay");
   if (static_cast<int64_t>(it.phi_pos.size()) != map_h_ * map_w_) {
@@ -134,7 +135,7 @@ torch::Tensor FeatureView::overlay_crop(size_t item, const render::PosNegRange& 
   const auto& in = model_.input_spec();
   auto rgba = render::posneg_overlay(full[0], full[1], range, in.height, in.width,
                                      opt_.blur_fraction * static_cast<double>(std::max(in.height, in.width)));
-  auto composite = render::composite_over_grey(image(item), rgba);
+  auto composite = render::composite_over_grey(image, rgba);
   return upscaled_crop(composite);
 }
 

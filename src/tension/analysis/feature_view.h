@@ -35,14 +35,15 @@ class FeatureView {
   // The feature's receptive field in input pixels, made square (clamped to the image).
   const model::Box& receptive_field() const { return rf_; }
 
-  // The image of an item as the model sees it, in [0, 1]: [C, H, W].
+  // The image of an item as the model sees it, in [0, 1]: [C, H, W]. Loads and decodes it: callers pass it on
+  // to crop() and overlay_crop().
   torch::Tensor image(size_t item) const;
-  // The image cropped to the receptive field, drawn at the canvas size: [3, S, S].
-  torch::Tensor crop(size_t item) const;
+  // An item's image cropped to the receptive field, drawn at the canvas size: [3, S, S].
+  torch::Tensor crop(const torch::Tensor& image) const;
   // The overlay thresholds for a shown set of items (pooled percentiles of phi+ and phi-).
   render::PosNegRange range(const std::vector<size_t>& shown) const;
   // The crop with its ± overlay over a grey copy: [3, S, S]. Needs the layer to have positions.
-  torch::Tensor overlay_crop(size_t item, const render::PosNegRange& range) const;
+  torch::Tensor overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range) const;
 
  private:
   const data::Dataset& data_;

@@ -27,12 +27,13 @@ std::string file_stem(const std::string& spec) {
 torch::Tensor rule_grid(const FeatureView& view, const std::vector<Selected>& sel) {
   std::vector<size_t> shown;
   for (const auto& s : sel) shown.push_back(s.item);
-  std::vector<torch::Tensor> cells;
-  for (size_t i : shown) cells.push_back(view.crop(i));
+  std::vector<torch::Tensor> images, cells;
+  for (size_t i : shown) images.push_back(view.image(i));
+  for (const auto& im : images) cells.push_back(view.crop(im));
   bool overlays = !view.items().front().phi_pos.empty();
   if (overlays) {
     auto range = view.range(shown);
-    for (size_t i : shown) cells.push_back(view.overlay_crop(i, range));
+    for (size_t j = 0; j < shown.size(); ++j) cells.push_back(view.overlay_crop(shown[j], images[j], range));
   }
   render::GridOptions go;
   go.columns = static_cast<int64_t>(shown.size());
@@ -47,11 +48,10 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   for (const auto& r : runs) {
     for (const auto& s : r.selected) keep.insert(s.item);
   }
-  const size_t n = items.size(), budget = std::max(opt.page_points, keep.size());
-  for (size_t i = 0; keep.size() < std::min(n, budget) && i < n; ++i) {
-    keep.insert(i * n / std::min(n, budget) % n);
-  }
-  for (size_t i = 0; keep.size() < std::min(n, budget); ++i) keep.insert(i);
+  // Every selected image, then an even sample of the rest, then the first ones where the sample met selections.
+  const size_t n = items.size(), target = std::min(n, std::max(opt.page_points, keep.size()));
+  for (size_t j = 0; j < target && keep.size() < target; ++j) keep.insert(j * n / target);
+  for (size_t i = 0; keep.size() < target; ++i) keep.insert(i);
 
   std::filesystem::create_directories(run.path("points"));
   std::vector<size_t> shown(keep.begin(), keep.end());
@@ -62,9 +62,10 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   for (size_t i : shown) {
     const auto& it = items[i];
     std::string base = "points/" + std::to_string(it.image);
-    render::write_png(run.path(base + ".png"), view.image(i));
-    render::write_png(run.path(base + "-crop.png"), view.crop(i));
-    if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, range));
+    auto image = view.image(i);
+    render::write_png(run.path(base + ".png"), image);
+    render::write_png(run.path(base + "-crop.png"), view.crop(image));
+    if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, image, range));
     nlohmann::json v = {{"index", it.image},      {"id", view.record(i).id}, {"label", view.record(i).label},
                         {"fv", it.fv},            {"e_pos", it.e_pos},       {"e_neg", it.e_neg},
                         {"l1", it.l1},            {"image", base + ".png"},  {"crop", base + "-crop.png"},
@@ -184,7 +185,7 @@ void write_mei_mii_rows(const std::vector<const FeatureView*>& views, int64_t k,
       o.k = k;
       auto sel = select(v->items(), {r}, o);
       for (int64_t j = 0; j < k; ++j) {
-        auto c = v->crop(sel[std::min<size_t>(j, sel.size() - 1)].item);
+        auto c = v->crop(v->image(sel[std::min<size_t>(j, sel.size() - 1)].item));
         cells.push_back(j < static_cast<int64_t>(sel.size()) ? c : torch::ones_like(c));  // fewer images than k
       }
     }

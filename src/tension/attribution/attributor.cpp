@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -273,7 +274,9 @@ void Attributor::plan_suffix() {
   auto shapes = model_.run(x, taps_, {}).taps;
   const auto K = static_cast<int64_t>(features.size());
 
-  // Windows as tight as the stride between layer and feature allows first, then widened by one stride.
+  // Windows as tight as the stride between layer and feature allows first, then widened by one stride; the
+  // plain computation they must equal is made once.
+  std::optional<std::vector<FeatureAttribution>> full;
   for (int64_t margin : {0, 1}) {
     std::vector<std::vector<SuffixGroup>> plan;
     for (size_t l = 0; l < opt_.layers.size(); ++l) {
@@ -308,7 +311,8 @@ void Attributor::plan_suffix() {
     }
     // Exact or not at all, as for the input crop.
     try {
-      if (same_results(compute_suffix(x, plan, fps), compute(x, features, fps))) {
+      if (!full) full = compute(x, features, fps);
+      if (same_results(compute_suffix(x, plan, fps), *full)) {
         suffix_ = std::move(plan);
         return;
       }

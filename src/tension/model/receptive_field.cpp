@@ -24,12 +24,14 @@ torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt
 
 namespace {
 
-// Spatial support of d(value)/d(wrt), united over the batch and channels of wrt [N, C, H, W].
+// Spatial support of a gradient [N, C, H, W], united over the batch and channels.
+Box gradient_box(const torch::Tensor& g) { return support_box(g.abs().sum(std::vector<int64_t>{0, 1}).cpu()); }
+
+// Spatial support of d(value)/d(wrt).
 Box grad_support(const torch::Tensor& value, const torch::Tensor& wrt, bool retain) {
   if (!value.requires_grad()) return {};
   auto g = torch::autograd::grad({value}, {wrt}, {}, retain, false, true)[0];
-  if (!g.defined()) return {};
-  return support_box(g.abs().sum(std::vector<int64_t>{0, 1}).cpu());
+  return g.defined() ? gradient_box(g) : Box{};
 }
 
 std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<Tap>& taps,
@@ -116,9 +118,7 @@ std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<
     if (!value.requires_grad()) continue;
     auto grads = torch::autograd::grad({value}, from, {}, q + 1 < queries.size(), false, true);
     for (size_t s = 0; s < sources.size(); ++s) {
-      if (grads[s].defined() && grads[s].dim() == 4) {
-        boxes[q][s] = support_box(grads[s].abs().sum(std::vector<int64_t>{0, 1}).cpu());
-      }
+      if (grads[s].defined() && grads[s].dim() == 4) boxes[q][s] = gradient_box(grads[s]);
     }
   }
   return boxes;
