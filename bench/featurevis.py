@@ -150,6 +150,6 @@ print(f"googlenet inception3b:{UNIT} -> inception3a, accentuation toward S+ and 
       f"{SIZE} input, {T} draws/step, {ROUNDS} alternating rounds of {STEPS} steps, {torch.get_num_threads()} threads; "
       f"same seed render and S (max rel err {err:.1e})")
 print("  Python PyTorch (paper's loop, hooks, full forward): " + "  ".join(f"{r:6.3f}" for r in python_rates) + " steps/s")
-print("  tension (forward stops at inception3a)            : " + "  ".join(f"{r:6.3f}" for r in tension_rates) + " steps/s")
+print("  tension (forward stops at inception3a, input crop): " + "  ".join(f"{r:6.3f}" for r in tension_rates) + " steps/s")
 print(f"  ratio tension / Python, median of rounds: {statistics.median(ratios):.2f}x  "
       f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")

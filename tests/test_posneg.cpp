@@ -1,7 +1,8 @@
 // The ± colour scale (reference/paper-code-facts.md §2.6) at its corners, against the jet breakpoints and the
-// formulas computed here independently.
+// formulas computed here independently; the image grid those pictures are composed in.
 #include <gtest/gtest.h>
 
+#include "tension/render/image_grid.h"
 #include "tension/render/posneg.h"
 #include "testing.h"
 
@@ -58,4 +59,27 @@ TEST(PosNegColour, GreyBackgroundIsDecontrasted) {
   auto out = render::composite_over_grey(img, torch::zeros({4, 2, 2}));
   EXPECT_NEAR(out[0][0][0].item<float>(), 0.95, 1e-6);
   EXPECT_NEAR(out[1][1][1].item<float>(), 0.55, 1e-6);
+}
+
+// Grid layout: images land in their cells (row-major) and labels sit in a strip above their own columns.
+TEST(ImageGrid, CellsAndColumnLabels) {
+  auto imgs = torch::zeros({3, 3, 20, 30});
+  imgs[1].fill_(0.5);
+  render::GridOptions go;
+  go.columns = 2;
+  go.padding = 2;
+  auto grid = render::image_grid(imgs, go);
+  ASSERT_EQ(grid.sizes(), (std::vector<int64_t>{3, 2 * 22 + 2, 2 * 32 + 2}));
+  EXPECT_TRUE(grid.slice(1, 2, 22).slice(2, 2, 32).eq(0).all().item<bool>());
+  EXPECT_TRUE(grid.slice(1, 2, 22).slice(2, 34, 64).eq(0.5).all().item<bool>());
+  EXPECT_TRUE(grid.slice(1, 24, 44).slice(2, 34, 64).eq(1).all().item<bool>());  // no fourth image: background
+
+  go.column_labels = {"", "B"};
+  auto labelled = render::image_grid(imgs, go);
+  const int64_t strip = labelled.size(1) - grid.size(1);
+  ASSERT_GT(strip, 5);
+  EXPECT_TRUE(torch::equal(labelled.slice(1, strip), grid));
+  auto ink = labelled.slice(1, 0, strip).lt(0.5).any(0);  // dark text on white
+  EXPECT_FALSE(ink.slice(1, 0, 33).any().item<bool>()) << "the empty label draws nothing";
+  EXPECT_TRUE(ink.slice(1, 33).any().item<bool>());
 }

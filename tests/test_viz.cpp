@@ -10,6 +10,7 @@
 #include "tension/data/dataset.h"
 #include "tension/data/preprocess.h"
 #include "tension/model/registry.h"
+#include "tension/model/torchscript_model.h"
 #include "tension/viz/attribution_target.h"
 #include "tension/viz/color.h"
 #include "tension/render/blur.h"
@@ -52,7 +53,7 @@ TEST(VizObjective, DotCosEqualsEquation5) {
   model::Box box{2, 5, 5, 9};
   for (int p : {0, 1, 2, 3}) {
     auto o = viz::dot_cos_objective(model::parse_tap("relu1"), target, box, p, 0);
-    auto got = o.value(act);
+    auto got = o.value(viz::objective_input(o, act));
     // (h . S)^(p+1) / (|h| |S|)^p on the cropped, flattened activation, in double.
     auto h = act.slice(2, 2, 5).slice(3, 5, 9).reshape({4, -1}).to(torch::kDouble);
     auto s = target.flatten().to(torch::kDouble);
@@ -62,7 +63,7 @@ TEST(VizObjective, DotCosEqualsEquation5) {
     EXPECT_LT(tension::testing::max_rel_err(got, want), 1e-5);
   }
   auto o = viz::dot_cos_objective(model::parse_tap("relu1"), target, box, 1, 0);
-  auto msg = tension::testing::error_of([&] { o.value(torch::randn({2, 5, 9, 9})); });
+  auto msg = tension::testing::error_of([&] { o.value(viz::objective_input(o, torch::randn({2, 5, 9, 9}))); });
   EXPECT_NE(msg.find("does not fit"), std::string::npos) << msg;
 }
 
@@ -141,6 +142,45 @@ TEST(VizObjective, GradientMatchesFiniteDifferences) {
     EXPECT_GT(std::abs(predicted), 1e-3);
     EXPECT_NEAR(fd, predicted, 0.02 * std::abs(predicted));
   }
+}
+
+// The input crop of the render loop against the whole input: on a conv net whose conv4 centre unit sees 14x14
+// of 24x24 pixels, an accentuation toward S- at relu3 and a feature objective run on a crop, and every step's
+// losses, the images and the accumulated pixel gradients equal those of the uncropped loop.
+TEST(VizRender, InputCropEqualsTheWholeInput) {
+  model::InputSpec in;
+  in.height = in.width = 24;
+  auto m = model::load_torchscript(tension::testing::testdata("attribution/net.pt"), in);
+  attribution::AttributorOptions ao;
+  ao.features = {feature::parse_feature("conv4:2")};
+  ao.layers = {"relu3"};
+  ao.keep_s = true;
+  attribution::Attributor attributor(*m, ao);
+  auto seed = torch::rand({1, 3, 32, 32}, at::make_generator<at::CPUGeneratorImpl>(5));
+  auto attr = viz::attributions_per_feature(attributor, data::preprocess(seed[0], in).unsqueeze(0))[0];
+  std::vector<viz::Objective> objectives{
+      viz::target_objective(*m, ao.features[0], viz::Target::SNeg, &attr, 1, 0),
+      viz::target_objective(*m, feature::parse_feature("conv4:7"), viz::Target::Max, nullptr, 1, 1)};
+  auto plan = viz::plan_objectives(*m, objectives);
+  ASSERT_GT(plan.input.height(), 0);
+  EXPECT_LT(plan.input.height() * plan.input.width(), 24 * 24);
+  // An objective over every position needs the whole input.
+  auto whole = objectives;
+  whole.push_back(viz::channel_objective(model::parse_tap("relu3"), 1, 1));
+  EXPECT_EQ(viz::plan_objectives(*m, whole).input.height(), 0);
+
+  auto run = [&](bool crop) {
+    viz::MacoImage param(viz::ImageOptions(2, 3, 32).seed_images(seed.expand({2, -1, -1, -1})), {});
+    return viz::render(*m, param, objectives, viz::RenderOptions().steps(4).progress(false).crop_input(crop)
+                                                    .transforms(viz::TransformOptions().count(3)));
+  };
+  auto a = run(true), b = run(false);
+  for (size_t k = 0; k < b.curve.size(); ++k) {
+    SCOPED_TRACE(k);
+    EXPECT_LT(tension::testing::max_rel_err(a.curve[k].loss, b.curve[k].loss), 1e-4);
+  }
+  EXPECT_LT((a.images - b.images).abs().max().item<double>(), 1e-4);
+  EXPECT_LT(tension::testing::max_rel_err(a.gradients, b.gradients), 1e-3);
 }
 
 TEST(VizParam, SeededMacoRendersTheSeed) {

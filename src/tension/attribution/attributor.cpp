@@ -6,7 +6,6 @@
 #include <limits>
 #include <map>
 #include <optional>
-#include <set>
 #include <tuple>
 
 #include "tension/core/error.h"
@@ -22,10 +21,6 @@ size_t tap_index(std::vector<model::Tap>& taps, const model::Tap& t) {
   if (it != taps.end()) return static_cast<size_t>(it - taps.begin());
   taps.push_back(t);
   return taps.size() - 1;
-}
-
-torch::Tensor crop(const torch::Tensor& t, const model::Box& b) {
-  return t.slice(-2, b.top, b.bottom).slice(-1, b.left, b.right);
 }
 
 }  // namespace
@@ -93,21 +88,6 @@ void Attributor::find_footprints() {
 
 namespace {
 
-int64_t floor_to(int64_t v, int64_t s) { return v >= 0 ? v / s * s : -((-v + s - 1) / s) * s; }
-int64_t ceil_to(int64_t v, int64_t s) { return floor_to(v + s - 1, s); }
-
-// b widened by `margin` on every side, its edges moved out to multiples of `stride`, clipped to [0, h) x [0, w).
-model::Box aligned(const model::Box& b, int64_t margin, int64_t stride, int64_t h, int64_t w) {
-  return {std::max<int64_t>(0, floor_to(b.top - margin, stride)),
-          std::max<int64_t>(0, floor_to(b.left - margin, stride)), std::min(h, ceil_to(b.bottom + margin, stride)),
-          std::min(w, ceil_to(b.right + margin, stride))};
-}
-
-model::Box shifted(const model::Box& b, int64_t dr, int64_t dc) {
-  if (b.height() == 0) return b;
-  return {b.top - dr, b.left - dc, b.bottom - dr, b.right - dc};
-}
-
 bool same_results(const std::vector<FeatureAttribution>& a, const std::vector<FeatureAttribution>& b) {
   auto close = [](const torch::Tensor& x, const torch::Tensor& y) {
     if (!x.defined() || !y.defined()) return x.defined() == y.defined();
@@ -139,7 +119,7 @@ LayerAttribution summarize(const torch::Tensor& s, model::Box box, bool keep_s) 
   }
   if (box.height() == 0) box = {0, 0, s.size(2), s.size(3)};
   la.footprint = box;
-  auto sc = crop(s, box);
+  auto sc = model::crop_to(s, box);
   std::tie(la.phi_pos, la.phi_neg) = phi_maps(sc);
   la.channels = s.sum(std::vector<int64_t>{2, 3});
   if (keep_s) la.s = sc;
@@ -149,52 +129,31 @@ LayerAttribution summarize(const torch::Tensor& s, model::Box box, bool keep_s) 
 }  // namespace
 
 void Attributor::plan_crop() {
-  const auto& in = model_.input_spec();
-  if (!opt_.crop_input || !opt_.find_footprints || in.fixed_size) return;
-  // Every tap's stride with respect to the input, from its size at the model's input size.
-  auto probe = model::random_inputs(model_, {1, opt_.footprint.seed});
-  auto shapes = model_.run(probe, taps_, {}).taps;
-  std::vector<int64_t> stride(taps_.size());
-  int64_t s_max = 1;
-  for (size_t i = 0; i < taps_.size(); ++i) {
-    const auto& t = shapes[i];
-    if (t.dim() != 4 || in.height % t.size(2) != 0 || in.width % t.size(3) != 0 ||
-        in.height / t.size(2) != in.width / t.size(3)) {
-      return;  // a layer without positions, or not on a regular grid: no exact crop
-    }
-    stride[i] = in.height / t.size(2);
-    s_max = std::max(s_max, stride[i]);
-  }
-  for (int64_t s : stride) {
-    if (s_max % s != 0) return;
-  }
-  // The union of the features' receptive fields, widened by one stride, aligned to the coarsest grid. The
-  // field of all channels at the feature's position: a unit that random inputs never excite has the same one.
-  model::Box u{in.height, in.width, 0, 0};
-  std::set<std::tuple<size_t, int64_t, int64_t>> seen;  // features often share a layer and position
+  if (!opt_.crop_input || !opt_.find_footprints) return;
+  // The features' positions; the attribution layers only need their footprints translated.
+  std::vector<model::CropNeed> needs;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
-    size_t t = feature_tap_[k];
-    auto [r, col] = feature::feature_position(opt_.features[k], shapes[t]);
-    if (!seen.insert({t, r, col}).second) continue;
-    auto rf = model::receptive_field(model_, taps_[t], r, col, opt_.footprint);
-    if (rf.height() == 0) return;
-    u = {std::min(u.top, rf.top), std::min(u.left, rf.left), std::max(u.bottom, rf.bottom),
-         std::max(u.right, rf.right)};
+    needs.push_back({feature_tap_[k], [&f = opt_.features[k]](const torch::Tensor& act) {
+                       if (act.dim() != 4) return model::Box{};
+                       auto [r, c] = feature::feature_position(f, act);
+                       return model::Box{r, c, r + 1, c + 1};
+                     }});
   }
+  model::InputCropOptions co;
+  co.field = opt_.footprint;
   Crop c;
-  c.box = aligned(u, s_max, s_max, in.height, in.width);
-  if (c.box.height() * c.box.width() > 0.8 * in.height * in.width) return;  // not worth it
+  c.plan = model::plan_input_crop(model_, taps_, needs, co);
+  if (c.plan.box.height() == 0) return;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
     auto f = opt_.features[k];
-    size_t t = feature_tap_[k];
-    auto [r, col] = feature::feature_position(f, shapes[t]);
-    f.row = r - c.box.top / stride[t];
-    f.col = col - c.box.left / stride[t];
+    const auto at = c.plan.shift(feature_tap_[k], c.plan.needed[k]);
+    f.row = at.top;
+    f.col = at.left;
     c.features.push_back(f);
     std::vector<model::Box> boxes;
     for (size_t l = 0; l < opt_.layers.size(); ++l) {
-      int64_t s = layer_tap_[l] == kNone ? 1 : stride[layer_tap_[l]];
-      boxes.push_back(shifted(footprints_[k][l], c.box.top / s, c.box.left / s));
+      boxes.push_back(layer_tap_[l] == kNone ? model::shifted_box(footprints_[k][l], c.plan.box.top, c.plan.box.left)
+                                             : c.plan.shift(layer_tap_[l], footprints_[k][l]));
     }
     c.footprints.push_back(boxes);
   }
@@ -202,7 +161,7 @@ void Attributor::plan_crop() {
   auto x = model::random_inputs(model_, {2, opt_.footprint.seed + 1});
   try {
     auto full = compute(x, opt_.features, footprints_);
-    if (!same_results(compute(crop(x, c.box), c.features, c.footprints), full)) {
+    if (!same_results(compute(model::crop_to(x, c.plan.box), c.features, c.footprints), full)) {
       spdlog::warn("input crop disabled: the cropped computation differs from the full one");
       return;
     }
@@ -214,12 +173,12 @@ void Attributor::plan_crop() {
 }
 
 std::vector<FeatureAttribution> Attributor::attribute(const torch::Tensor& x) {
-  const bool cropped = crop_.box.height() != 0;
+  const bool cropped = crop_.plan.box.height() != 0;
   if (cropped && (x.size(2) != model_.input_spec().height || x.size(3) != model_.input_spec().width)) {
     throw Error("the attributor was planned for " + std::to_string(model_.input_spec().height) + "x" +
                 std::to_string(model_.input_spec().width) + " inputs, got " + c10::str(x.sizes()));
   }
-  auto xc = cropped ? crop(x, crop_.box) : x;
+  auto xc = cropped ? model::crop_to(x, crop_.plan.box) : x;
   const auto& fps = cropped ? crop_.footprints : footprints_;
   auto out = suffix_.empty() ? compute(xc, cropped ? crop_.features : opt_.features, fps)
                              : compute_suffix(xc, suffix_, fps);
@@ -266,11 +225,11 @@ void Attributor::plan_suffix() {
   for (size_t i : layer_tap_) {
     if (i == kNone) return;  // pixel attribution needs the whole forward anyway
   }
-  const bool cropped = crop_.box.height() != 0;
+  const bool cropped = crop_.plan.box.height() != 0;
   const auto& features = cropped ? crop_.features : opt_.features;
   const auto& fps = cropped ? crop_.footprints : footprints_;
   auto x = model::random_inputs(model_, {2, opt_.footprint.seed + 2});
-  if (cropped) x = crop(x, crop_.box);
+  if (cropped) x = model::crop_to(x, crop_.plan.box);
   auto shapes = model_.run(x, taps_, {}).taps;
   const auto K = static_cast<int64_t>(features.size());
 
@@ -292,7 +251,7 @@ void Attributor::plan_suffix() {
           return;  // no positions, or no regular grid between layer and feature
         }
         const int64_t r = h.size(2) / t.size(2);
-        model::Box w = aligned(fp, margin * r, r, h.size(2), h.size(3));
+        model::Box w = model::aligned_box(fp, margin * r, r, h.size(2), h.size(3));
         auto f = features[k];
         auto [row, col] = feature::feature_position(f, t);
         f.row = row - w.top / r;
@@ -342,7 +301,7 @@ std::vector<FeatureAttribution> Attributor::compute_suffix(const torch::Tensor& 
       std::vector<model::Tap> ftaps;
       std::vector<size_t> slot;
       for (size_t j = 0; j < g.features.size(); ++j) {
-        windows.push_back(crop(hs[l], g.windows[j]));
+        windows.push_back(model::crop_to(hs[l], g.windows[j]));
         slot.push_back(tap_index(ftaps, taps_[feature_tap_[g.features[j]]]));
       }
       auto res = model_.run_from(layer_taps[l], torch::cat(windows, 0), ftaps, ro);
@@ -357,7 +316,7 @@ std::vector<FeatureAttribution> Attributor::compute_suffix(const torch::Tensor& 
       for (size_t j = 0; j < g.features.size(); ++j) {
         const size_t k = g.features[j];
         const auto& w = g.windows[j];
-        auto la = summarize(s.narrow(0, j * n, n), shifted(footprints[k][l], w.top, w.left), opt_.keep_s);
+        auto la = summarize(s.narrow(0, j * n, n), model::shifted_box(footprints[k][l], w.top, w.left), opt_.keep_s);
         la.footprint = footprints[k][l];
         out[k].layers[l] = std::move(la);
         if (!out[k].fv.defined()) out[k].fv = fvs[j].detach();

@@ -9,6 +9,7 @@
 #include "tension/attribution/terms.h"
 #include "tension/core/error.h"
 #include "tension/feature/feature.h"
+#include "tension/model/input_crop.h"
 #include "tension/model/model.h"
 #include "tension/model/receptive_field.h"
 
@@ -57,7 +58,7 @@ class Attributor {
 
   const model::Box& footprint(size_t feature, size_t layer) const { return footprints_[feature][layer]; }
   // The input crop in use; empty (height 0) when the full input is used.
-  const model::Box& input_crop() const { return crop_.box; }
+  const model::Box& input_crop() const { return crop_.plan.box; }
   // Whether attribute() runs on the features' windows of the attribution layers (AttributorOptions::layer_windows).
   bool uses_layer_windows() const { return !suffix_.empty(); }
   const AttributorOptions& options() const { return opt_; }
@@ -72,7 +73,7 @@ class Attributor {
 
   // Features and footprints in the coordinates of the cropped input.
   struct Crop {
-    model::Box box;
+    model::InputCrop plan;
     std::vector<feature::Feature> features;
     std::vector<std::vector<model::Box>> footprints;
   };

@@ -203,9 +203,13 @@ void register_visualize(CLI::App& app) {
     run.add_output("curve.csv", "per panel and step: loss, f_v and f_v / sd(f_v over --data)");
 
     std::vector<torch::Tensor> row, images, alphas;
+    render::GridOptions go;
     for (const auto& [start, seed] : starts) {
-      if (seed.defined()) row.push_back(opaque_rgba(seed));
+      if (!seed.defined()) continue;
+      row.push_back(opaque_rgba(seed));
+      go.column_labels.push_back(start);
     }
+    go.column_labels.insert(go.column_labels.end(), names.begin(), names.end());
     render::LinePanel lp{fmt::format("{} during optimisation", a.feature), "step",
                          std::isfinite(sd) ? "f_v / sd(f_v)" : "f_v", {}};
     nlohmann::json panel_json = nlohmann::json::array();
@@ -233,13 +237,12 @@ void register_visualize(CLI::App& app) {
     write_npy(run.path("opacity.npy"), torch::stack(alphas));
     run.add_output("images.npy", "float32 [P, C, S, S]: the panels' images in [0, 1], in curve.csv's panel order");
     run.add_output("opacity.npy", "float32 [P, S, S]: their opacity masks");
-    render::GridOptions go;
     go.columns = static_cast<int64_t>(row.size());
     go.cell = std::max<int64_t>(canvas, 128);
     go.background = in.channels == 1 ? 0.5 : 1.0;  // white grey-model images would vanish on white
     render::write_png(run.path("figure.png"), render::image_grid(torch::stack(row), go));
-    run.add_output("figure.png", "Fig. 5 row: seed image(s), then the panels in curve.csv's order, over white "
-                                 "(grey models: mid-grey)");
+    run.add_output("figure.png", "Fig. 5 row: seed image(s), then the panels in curve.csv's order, labelled, over "
+                                 "white (grey models: mid-grey)");
     render::write_line_figure(run.path("curve"), {lp});
     run.add_output("curve.png", "f_v of each panel's image over the steps (Fig. 14)");
     run["results"]["panels"] = panel_json;

@@ -102,6 +102,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   go.columns = 7;
   go.cell = 4 * canvas;
   go.background = in.channels == 1 ? 0.5 : 1.0;  // grey garments would vanish on white
+  go.column_labels = {"MTI", "S+ accent.", "S- accent.", "S+ inversion", "S- inversion", "max", "min"};
   render::write_png(run.path("fig5.png"), render::image_grid(torch::stack(cells), go));
   run.add_output("fig5.png", "Fig. 5: per unit, MTI | S+, S- accentuation | S+, S- inversion | max, min");
 

@@ -3,6 +3,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "tension/core/error.h"
 
 namespace tension::render {
@@ -15,6 +18,26 @@ torch::Tensor to_rgb(const torch::Tensor& img, double background) {
     return img.slice(0, 0, 3) * alpha + background * (1 - alpha);
   }
   return img;
+}
+
+// A strip [3, h, width] with each label centred over its column, in black (or white on a dark background).
+torch::Tensor label_strip(const std::vector<std::string>& labels, int64_t cols, int64_t w, int64_t p, int64_t width,
+                          double background) {
+  const double scale = std::clamp(static_cast<double>(w) / 260.0, 0.35, 1.5);
+  const int thickness = scale > 0.8 ? 2 : 1, font = cv::FONT_HERSHEY_SIMPLEX;
+  int baseline = 0;
+  const int text_h = cv::getTextSize("Ag", font, scale, thickness, &baseline).height;
+  const int h = text_h + baseline + 2 * static_cast<int>(p) + 6;
+  const int grey = static_cast<int>(std::lround(background * 255));
+  cv::Mat strip(h, static_cast<int>(width), CV_8UC3, cv::Scalar(grey, grey, grey));
+  const cv::Scalar ink = background < 0.5 ? cv::Scalar(255, 255, 255) : cv::Scalar(0, 0, 0);
+  for (int64_t c = 0; c < std::min<int64_t>(cols, static_cast<int64_t>(labels.size())); ++c) {
+    auto size = cv::getTextSize(labels[c], font, scale, thickness, &baseline);
+    int x = static_cast<int>(p + c * (w + p) + (w - size.width) / 2);
+    cv::putText(strip, labels[c], {std::max(0, x), h - baseline - 3}, font, scale, ink, thickness, cv::LINE_AA);
+  }
+  auto t = torch::from_blob(strip.data, {h, width, 3}, torch::kUInt8).permute({2, 0, 1}).to(torch::kFloat32);
+  return t / 255.0;
 }
 }  // namespace
 
@@ -36,7 +59,8 @@ torch::Tensor image_grid(const torch::Tensor& images, const GridOptions& opt) {
     grid.slice(1, p + r * (h + p), p + r * (h + p) + h).slice(2, p + c * (w + p), p + c * (w + p) + w)
         .copy_(to_rgb(imgs[i], opt.background));
   }
-  return grid;
+  if (opt.column_labels.empty()) return grid;
+  return torch::cat({label_strip(opt.column_labels, cols, w, p, grid.size(2), opt.background), grid}, 1);
 }
 
 void write_png(const std::string& path, const torch::Tensor& image) {

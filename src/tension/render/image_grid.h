@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <string>
+#include <vector>
 
 namespace tension::render {
 
@@ -11,6 +12,7 @@ struct GridOptions {
   int64_t cell = 0;        // cell side in pixels; 0 = the images' own size
   int64_t padding = 2;
   double background = 1.0;  // grey level of the padding, in [0, 1]
+  std::vector<std::string> column_labels;  // drawn in a strip above the columns (none when empty)
 };
 
 // images: [N, C, H, W] in [0, 1], C = 1, 3 or 4 (RGBA composited over the background). Returns [3, H', W'].

@@ -1,6 +1,7 @@
 #include "tension/viz/objectives.h"
 
 #include "tension/core/error.h"
+#include "tension/model/input_crop.h"
 
 namespace tension::viz {
 
@@ -18,9 +19,24 @@ void check_spatial(const model::Tap& tap, const torch::Tensor& a) {
 
 }  // namespace
 
+torch::Tensor objective_input(const Objective& o, const torch::Tensor& act) {
+  return o.region ? model::crop_to(act, o.region(act)) : act;
+}
+
 Objective feature_objective(const model::Model& m, const feature::Feature& f, int64_t item, bool maximise) {
-  auto read = [f](const torch::Tensor& a) { return feature::read_feature(f, a); };
-  return {(maximise ? "max " : "min ") + f.spec, feature::feature_tap(m, f.layer), item, signed_value(read, maximise)};
+  auto at_origin = f;  // a spatial layer arrives cut to the feature's position
+  at_origin.row = 0;
+  at_origin.col = 0;
+  auto read = [f, at_origin](const torch::Tensor& a) {
+    return feature::read_feature(a.dim() == 4 ? at_origin : f, a);
+  };
+  auto region = [f](const torch::Tensor& a) {
+    if (a.dim() != 4) return model::Box{};
+    auto [r, c] = feature::feature_position(f, a);
+    return model::Box{r, c, r + 1, c + 1};
+  };
+  return {(maximise ? "max " : "min ") + f.spec, feature::feature_tap(m, f.layer), item, signed_value(read, maximise),
+          region};
 }
 
 Objective channel_objective(const model::Tap& tap, int64_t unit, int64_t item, bool maximise) {
@@ -33,7 +49,7 @@ Objective channel_objective(const model::Tap& tap, int64_t unit, int64_t item, b
     return a.select(1, unit).mean({1, 2});
   };
   return {(maximise ? "max channel " : "min channel ") + tap.str() + ":" + std::to_string(unit), tap, item,
-          signed_value(read, maximise)};
+          signed_value(read, maximise), {}};  // averages over every position
 }
 
 Objective direction_objective(const model::Tap& tap, const torch::Tensor& direction, int64_t item, bool maximise) {
@@ -47,7 +63,7 @@ Objective direction_objective(const model::Tap& tap, const torch::Tensor& direct
     auto h = a.permute({0, 2, 3, 1}).reshape({-1, a.size(1)});
     return feature::read_feature(f, h).view({a.size(0), -1}).mean(1);
   };
-  return {(maximise ? "max " : "min ") + f.spec, tap, item, signed_value(read, maximise)};
+  return {(maximise ? "max " : "min ") + f.spec, tap, item, signed_value(read, maximise), {}};  // every position
 }
 
 Objective dot_cos_objective(const model::Tap& tap, const torch::Tensor& target, const model::Box& box, int cos_power,
@@ -59,9 +75,7 @@ Objective dot_cos_objective(const model::Tap& tap, const torch::Tensor& target, 
   f.direction = target.flatten().to(torch::kFloat);
   f.cos_power = cos_power;
   const auto shape = target.sizes().vec();
-  auto read = [tap, f, box, shape](const torch::Tensor& a) {
-    auto h = a;
-    if (a.dim() == 4 && box.height() > 0) h = a.slice(2, box.top, box.bottom).slice(3, box.left, box.right);
+  auto read = [tap, f, shape](const torch::Tensor& h) {
     if (h.sizes().slice(1) != c10::IntArrayRef(shape)) {
       throw Error("target of shape " + c10::str(c10::IntArrayRef(shape)) + " does not fit " + tap.str() +
                   " cropped to its footprint: " + c10::str(h.sizes().slice(1)));
@@ -69,7 +83,8 @@ Objective dot_cos_objective(const model::Tap& tap, const torch::Tensor& target, 
     // read_feature's dot * cos^p of a [N, D] vector with the direction is eq. 5 on the flattened crop.
     return feature::read_feature(f, h.reshape({h.size(0), -1}));
   };
-  return {f.spec, tap, item, read};
+  auto region = [box](const torch::Tensor& a) { return a.dim() == 4 ? box : model::Box{}; };
+  return {f.spec, tap, item, read, region};
 }
 
 }  // namespace tension::viz

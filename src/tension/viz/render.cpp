@@ -1,9 +1,12 @@
 #include "tension/viz/render.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <optional>
 
 #include "tension/core/error.h"
+#include "tension/model/input_crop.h"
 #include "tension/core/progress.h"
 #include "tension/data/preprocess.h"
 
@@ -16,6 +19,17 @@ size_t tap_slot(std::vector<model::Tap>& taps, const model::Tap& t) {
   if (it != taps.end()) return static_cast<size_t>(it - taps.begin());
   taps.push_back(t);
   return taps.size() - 1;
+}
+
+std::vector<size_t> objective_slots(std::vector<model::Tap>& taps, const std::vector<Objective>& objectives) {
+  std::vector<size_t> slot;
+  for (const auto& o : objectives) slot.push_back(tap_slot(taps, o.tap));
+  return slot;
+}
+
+// What objective k reads of its tap's activation `act` in a run planned by `plan`.
+torch::Tensor planned_input(const Objective& o, const torch::Tensor& act, const ObjectivePlan& plan, size_t k) {
+  return plan.input.height() == 0 ? objective_input(o, act) : model::crop_to(act, plan.regions[k]);
 }
 
 // Rows t * batch + item of a draw-major [draws * batch, ...] activation: [draws, ...].
@@ -45,29 +59,66 @@ torch::Tensor feature_values(model::Model& m, const torch::Tensor& images, const
   return torch::stack(out).cpu();
 }
 
+ObjectivePlan plan_objectives(model::Model& m, const std::vector<Objective>& objectives, bool crop_input,
+                              uint64_t seed) {
+  ObjectivePlan none;
+  if (!crop_input || objectives.empty()) return none;
+  std::vector<model::Tap> taps;
+  auto slot = objective_slots(taps, objectives);
+  std::vector<model::CropNeed> needs;
+  for (size_t k = 0; k < objectives.size(); ++k) {
+    if (!objectives[k].region) return none;  // reads the whole layer
+    needs.push_back({slot[k], objectives[k].region});
+  }
+  model::InputCropOptions co;
+  co.field.seed = seed;
+  auto crop = model::plan_input_crop(m, taps, needs, co);
+  if (crop.box.height() == 0) return none;
+  ObjectivePlan plan{crop.box, {}};
+  for (size_t k = 0; k < objectives.size(); ++k) plan.regions.push_back(crop.shift(slot[k], crop.needed[k]));
+  // Exact or not at all: every objective's values on random inputs, cropped against whole.
+  auto x = model::random_inputs(m, {2, seed + 1});
+  try {
+    auto full = m.run(x, taps, {}).taps;
+    auto part = m.run(model::crop_to(x, plan.input), taps, {}).taps;
+    for (size_t k = 0; k < objectives.size(); ++k) {
+      auto want = objectives[k].value(planned_input(objectives[k], full[slot[k]], none, k));
+      auto got = objectives[k].value(planned_input(objectives[k], part[slot[k]], plan, k));
+      double scale = std::max(want.abs().max().item<double>(), 1e-12);
+      if (got.sizes() != want.sizes() || (got - want).abs().max().item<double>() > 1e-4 * scale) {
+        spdlog::warn("input crop disabled: the cropped forward pass differs from the full one");
+        return none;
+      }
+    }
+  } catch (const Error& e) {
+    spdlog::warn("input crop disabled: {}", e.what());
+    return none;
+  }
+  return plan;
+}
+
 Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& transforms,
-                    const std::vector<Objective>& objectives) {
+                    const std::vector<Objective>& objectives, const ObjectivePlan& plan) {
   if (objectives.empty()) throw Error("nothing to optimise: no objective");
   const int64_t batch = images.size(0), draws = transforms.options().count();
-  std::vector<model::Tap> taps;
-  std::vector<size_t> slot;
   for (const auto& o : objectives) {
     if (o.item < 0 || o.item >= batch) {
       throw Error("objective '" + o.name + "' drives item " + std::to_string(o.item) + " of a batch of " +
                   std::to_string(batch));
     }
-    slot.push_back(tap_slot(taps, o.tap));
   }
+  std::vector<model::Tap> taps;
+  auto slot = objective_slots(taps, objectives);
   torch::AutoGradMode grad_mode(true);
   auto leaf = images.detach().requires_grad_(true);
   auto x = transforms(leaf);
   model::RunOptions ro;
   ro.differentiable = true;
-  auto run = m.run(x, taps, ro);
+  auto run = m.run(model::crop_to(x, plan.input), taps, ro);
   std::vector<torch::Tensor> item_loss(batch);
   for (size_t k = 0; k < objectives.size(); ++k) {
     const auto& o = objectives[k];
-    auto l = -o.value(of_item(run.taps[slot[k]], draws, batch, o.item)).mean();
+    auto l = -o.value(planned_input(o, of_item(run.taps[slot[k]], draws, batch, o.item), plan, k)).mean();
     item_loss[o.item] = item_loss[o.item].defined() ? item_loss[o.item] + l : l;
   }
   for (auto& l : item_loss) {
@@ -75,9 +126,11 @@ Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& tr
   }
   auto loss = torch::stack(item_loss);
   // The model's graph starts at its own input leaf: differentiate to it, then carry the gradient back through
-  // the transformations to the images.
+  // the crop and the transformations to the images.
   auto g_input = torch::autograd::grad({loss.sum()}, {run.input})[0];
-  auto g_images = torch::autograd::grad({x}, {leaf}, {g_input})[0];
+  auto g_x = torch::zeros_like(x);
+  model::crop_to(g_x, plan.input).copy_(g_input);
+  auto g_images = torch::autograd::grad({x}, {leaf}, {g_x})[0];
   return {loss.detach(), g_images};
 }
 
@@ -87,6 +140,7 @@ RenderResult render(model::Model& m, Parameterization& param, const std::vector<
   if (opt.steps() < 1) throw Error("at least one optimisation step is needed");
   torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(opt.lr()));
   Transforms transforms(opt.transforms(), m.input_spec(), opt.seed(), m.device());
+  const auto plan = plan_objectives(m, objectives, opt.crop_input(), opt.seed());
 
   RenderResult res;
   torch::Tensor images, grad_sum;
@@ -95,7 +149,7 @@ RenderResult render(model::Model& m, Parameterization& param, const std::vector<
   for (int64_t step = 0; step < opt.steps(); ++step) {
     adam.zero_grad();
     images = param.render();
-    auto ev = evaluate(m, images, transforms, objectives);
+    auto ev = evaluate(m, images, transforms, objectives, plan);
     images.backward(ev.grad);
     grad_sum = grad_sum.defined() ? grad_sum + ev.grad.abs() : ev.grad.abs();
     StepRecord rec{step, ev.loss.cpu(), {}};

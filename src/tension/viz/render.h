@@ -23,7 +23,20 @@ struct RenderOptions {
   // Per batch item, the feature whose value is recorded at every step (empty = none).
   TORCH_ARG(std::vector<feature::Feature>, monitor);
   TORCH_ARG(bool, progress) = true;    // a progress bar over the steps
+  // Run the network on the input crop that the objectives' regions see (model/input_crop.h), when every objective
+  // has a region, the model takes other sizes and the crop gives the same values on random inputs.
+  TORCH_ARG(bool, crop_input) = true;
 };
+
+// Where the forward pass of a render runs: the input crop, and each objective's region in the cropped run.
+struct ObjectivePlan {
+  model::Box input;                  // empty: the whole input (each objective then finds its own region)
+  std::vector<model::Box> regions;   // per objective, in the cropped run's positions
+};
+
+// Plans the input crop for `objectives` (no crop when `crop_input` is false or it does not apply).
+ObjectivePlan plan_objectives(model::Model& m, const std::vector<Objective>& objectives, bool crop_input = true,
+                              uint64_t seed = 0);
 
 struct StepRecord {
   int64_t step;
@@ -39,13 +52,14 @@ struct RenderResult {
 
 // One evaluation of eq. 4's objective on images [B, C, S, S] under one set of transformation draws: the loss of
 // each item [B] (minus the mean over draws of its objectives' values, summed) and the gradient of their sum
-// with respect to the images [B, C, S, S]. The forward pass stops at the deepest tap the objectives read.
+// with respect to the images [B, C, S, S]. The forward pass stops at the deepest tap the objectives read, and runs
+// on `plan`'s input crop.
 struct Evaluation {
   torch::Tensor loss;
   torch::Tensor grad;
 };
 Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& transforms,
-                    const std::vector<Objective>& objectives);
+                    const std::vector<Objective>& objectives, const ObjectivePlan& plan = {});
 
 // Runs the optimisation. The images of step k are those rendered after k Adam updates; the last step's gradient
 // counts toward the opacity but is not applied (as the paper's code returns the image it took it on).
