@@ -28,6 +28,8 @@ bench: build
 	$(RUN_ENV) /usr/bin/python3 bench/attribution.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/featurevis.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/toy.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/atlas_umap.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/atlas.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) out

@@ -21,6 +21,12 @@ std::string shell_quote(const std::string& s) {
 }
 }  // namespace
 
+std::string stem_dir(const std::string& stem) {
+  return stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
+}
+
+std::string stem_name(const std::string& stem) { return stem.substr(stem.find_last_of('/') + 1); }
+
 void run_gnuplot(const std::string& dir, const std::string& script) {
   FILE* p = popen(("cd " + shell_quote(dir) + " && gnuplot " + shell_quote(script) + " 2>&1").c_str(), "r");
   if (!p) throw Error("cannot run gnuplot (install gnuplot-nox)");
@@ -47,13 +53,10 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
   dat.close();
   const int w = 460 * static_cast<int>(panels.size()), h = 400;
   std::ofstream gp(stem + ".gp");
-  std::string name = stem.substr(stem.find_last_of('/') + 1);
+  const std::string name = stem_name(stem);
   gp << "set datafile separator whitespace\n";
-  for (const char* term : {"pngcairo", "svg"}) {
-    std::string ext = term == std::string("svg") ? ".svg" : ".png";
-    gp << "set terminal " << term << " size " << w << "," << h << " noenhanced font 'DejaVu Sans,10'\n"
-       << "set output " << gnuplot_quote(name + ext) << "\n"
-       << "set multiplot layout 1," << panels.size() << "\n";
+  for_each_terminal(gp, name, w, h, [&] {
+    gp << "set multiplot layout 1," << panels.size() << "\n";
     block = 0;
     for (const auto& p : panels) {
       gp << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(p.xlabel)
@@ -67,11 +70,10 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
       }
       gp << "\n";
     }
-    gp << "unset multiplot\nset output\n";
-  }
+    gp << "unset multiplot\n";
+  });
   gp.close();
-  std::string dir = stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
-  run_gnuplot(dir, name + ".gp");
+  run_gnuplot(stem_dir(stem), name + ".gp");
 }
 
 }  // namespace tension::render

@@ -1,6 +1,7 @@
 #pragma once
 // Line figures drawn by gnuplot (a subprocess): the .dat and .gp stay beside the PNG and SVG so a user can
 // edit and re-render them.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -29,7 +30,24 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
 // throws tension::Error with gnuplot's output when it exits non-zero.
 void run_gnuplot(const std::string& dir, const std::string& script);
 
+// A figure's STEM ("DIR/NAME") split into its folder ("." when it has none) and its file name.
+std::string stem_dir(const std::string& stem);
+std::string stem_name(const std::string& stem);
+
 // Quotes a label for gnuplot (single quotes, no enhanced-text interpretation).
 std::string gnuplot_quote(const std::string& s);
+
+// Writes a figure's plotting commands (`body()` appends them to gp) twice: to NAME.png (pngcairo) and to NAME.svg,
+// width x height pixels.
+template <class Body>
+void for_each_terminal(std::ostream& gp, const std::string& name, int width, int height, Body body) {
+  for (const char* term : {"pngcairo", "svg"}) {
+    const std::string ext = term == std::string("svg") ? ".svg" : ".png";
+    gp << "set terminal " << term << " size " << width << "," << height << " noenhanced font 'DejaVu Sans,10'\n"
+       << "set output " << gnuplot_quote(name + ext) << "\n";
+    body();
+    gp << "set output\n";
+  }
+}
 
 }  // namespace tension::render

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <fstream>
 
+#include <fmt/format.h>
+
 #include "tension/core/error.h"
 #include "tension/render/line_plot.h"
 
@@ -27,7 +29,7 @@ void write_posneg_scatter(const std::string& stem, const std::string& title, con
   }
   dat.close();
 
-  const std::string name = stem.substr(stem.find_last_of('/') + 1);
+  const std::string name = stem_name(stem);
   std::ofstream gp(stem + ".gp");
   gp << "set datafile separator whitespace\n"
      << "# RdBu reversed (blue: negative f_v, red: positive, 0 in the middle), grey there so points near 0 show\n"
@@ -39,26 +41,21 @@ void write_posneg_scatter(const std::string& stem, const std::string& title, con
   // Lines of constant E = E+ - E-, coloured by E on the same scale as f_v (E tracks f_v where attribution is
   // complete).
   const int lines = 9;
-  for (const char* term : {"pngcairo", "svg"}) {
-    std::string ext = term == std::string("svg") ? ".svg" : ".png";
-    gp << "set terminal " << term << " size 720,600 noenhanced font 'DejaVu Sans,10'\n"
-       << "set output " << gnuplot_quote(name + ext) << "\nplot ";
-    for (int i = 0; i < lines; ++i) {
-      double c = -fv_max + 2 * fv_max * i / (lines - 1);
-      gp << "x - (" << c << ") with lines lw 1 dt 2 lc palette cb " << c << " notitle, ";
-    }
-    gp << gnuplot_quote(name + ".dat") << " index 0 using 1:2:3 with points pt 7 ps 0.5 lc palette title 'images'";
-    const char* colours[] = {"#000000", "#7f7f7f", "#e377c2", "#17becf", "#bcbd22", "#8c564b"};
-    for (size_t m = 0; m < marks.size(); ++m) {
-      gp << ", " << gnuplot_quote(name + ".dat") << " index " << m + 1
-         << " using 1:2 with points pt 6 ps 1.6 lw 1.5 lc rgb '"
-         << colours[m % 6] << "' title " << gnuplot_quote(marks[m].label);
-    }
-    gp << "\nset output\n";
+  std::string plot = "plot ";
+  for (int i = 0; i < lines; ++i) {
+    double c = -fv_max + 2 * fv_max * i / (lines - 1);
+    plot += fmt::format("x - ({0:g}) with lines lw 1 dt 2 lc palette cb {0:g} notitle, ", c);
   }
+  plot += gnuplot_quote(name + ".dat") + " index 0 using 1:2:3 with points pt 7 ps 0.5 lc palette title 'images'";
+  const char* colours[] = {"#000000", "#7f7f7f", "#e377c2", "#17becf", "#bcbd22", "#8c564b"};
+  for (size_t m = 0; m < marks.size(); ++m) {
+    plot += ", " + gnuplot_quote(name + ".dat") + " index " + std::to_string(m + 1) +
+            " using 1:2 with points pt 6 ps 1.6 lw 1.5 lc rgb '" + colours[m % 6] + "' title " +
+            gnuplot_quote(marks[m].label);
+  }
+  for_each_terminal(gp, name, 720, 600, [&] { gp << plot << "\n"; });
   gp.close();
-  std::string dir = stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
-  run_gnuplot(dir, name + ".gp");
+  run_gnuplot(stem_dir(stem), name + ".gp");
 }
 
 }  // namespace tension::render

@@ -12,27 +12,11 @@ namespace tension::toy {
 
 namespace {
 
-std::string stem_dir(const std::string& stem) {
-  return stem.find('/') == std::string::npos ? "." : stem.substr(0, stem.find_last_of('/'));
-}
-std::string stem_name(const std::string& stem) { return stem.substr(stem.find_last_of('/') + 1); }
-
 // One "x y r g b" line of a gnuplot rgbimage block.
 void rgb_line(std::ofstream& dat, double x, double y, const std::array<double, 3>& c) {
   dat << x << " " << y;
   for (double v : c) dat << " " << std::lround(255 * std::clamp(v, 0.0, 1.0));
   dat << "\n";
-}
-
-template <class Body>
-void for_each_terminal(std::ofstream& gp, const std::string& name, int width, int height, Body body) {
-  for (const char* term : {"pngcairo", "svg"}) {
-    const std::string ext = term == std::string("svg") ? ".svg" : ".png";
-    gp << "set terminal " << term << " size " << width << "," << height << " noenhanced font 'DejaVu Sans,10'\n"
-       << "set output " << render::gnuplot_quote(name + ext) << "\n";
-    body();
-    gp << "set output\n";
-  }
 }
 
 }  // namespace
@@ -51,7 +35,7 @@ std::array<double, 3> posneg_colour(double pos, double neg) {
 void write_attribution_figure(const std::string& stem, const std::string& title,
                               const std::vector<MatrixPanel>& panels) {
   if (panels.empty()) throw Error("no attribution matrices to draw");
-  const std::string name = stem_name(stem);
+  const std::string name = render::stem_name(stem);
   std::ofstream dat(stem + ".dat");
   for (const auto& p : panels) {
     auto [pos, neg] = normalise_columns(p.matrix);
@@ -82,7 +66,7 @@ void write_attribution_figure(const std::string& stem, const std::string& title,
   for (int64_t i = 0; i < rows; ++i) ytics += (i ? ", " : "") + render::gnuplot_quote(probes.names[i]) + " " + std::to_string(i);
   for (int64_t j = 0; j < cols; ++j) xtics += (j ? ", " : "") + render::gnuplot_quote("f" + std::to_string(j + 1)) + " " + std::to_string(j);
   const int n = static_cast<int>(panels.size()) + 1;
-  for_each_terminal(gp, name, std::max(250 * n, 640), 420, [&] {
+  render::for_each_terminal(gp, name, std::max(250 * n, 640), 420, [&] {
     gp << "set multiplot layout 1," << n << " title " << render::gnuplot_quote(title) << "\n"
        << "unset key\nset size ratio -1\nunset colorbox\n";
     for (size_t k = 0; k < panels.size(); ++k) {
@@ -99,12 +83,12 @@ void write_attribution_figure(const std::string& stem, const std::string& title,
        << "unset multiplot\n";
   });
   gp.close();
-  render::run_gnuplot(stem_dir(stem), name + ".gp");
+  render::run_gnuplot(render::stem_dir(stem), name + ".gp");
 }
 
 void write_domain_loss_figure(const std::string& stem, const std::string& title,
                               const std::vector<LossSeries>& series) {
-  const std::string name = stem_name(stem);
+  const std::string name = render::stem_name(stem);
   const double width = 0.8 / std::max<size_t>(1, series.size());
   auto offset = [&](size_t s) { return (static_cast<double>(s) - (series.size() - 1) / 2.0) * width; };
   std::ofstream dat(stem + ".dat");
@@ -130,7 +114,7 @@ void write_domain_loss_figure(const std::string& stem, const std::string& title,
   dat.close();
   std::ofstream gp(stem + ".gp");
   const char* colours[] = {"#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"};
-  for_each_terminal(gp, name, 760, 440, [&] {
+  render::for_each_terminal(gp, name, 760, 440, [&] {
     gp << "set title " << render::gnuplot_quote(title) << "\nset grid ytics\nset key top left\n"
        << "set xlabel 'active features'\nset ylabel 'loss per input (eq. 9)'\n"
        << "set xrange [-0.6:" << max_active + 0.6 << "]\nset xtics 1\nset yrange [0:*]\n"
@@ -147,7 +131,7 @@ void write_domain_loss_figure(const std::string& stem, const std::string& title,
     gp << "\n";
   });
   gp.close();
-  render::run_gnuplot(stem_dir(stem), name + ".gp");
+  render::run_gnuplot(render::stem_dir(stem), name + ".gp");
 }
 
 }  // namespace tension::toy

@@ -1,0 +1,272 @@
+#include "tension/atlas/atlas_run.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+
+#include "tension/analysis/feature_view.h"
+#include "tension/atlas/atlas_page.h"
+#include "tension/atlas/atlas_plots.h"
+#include "tension/atlas/atlas_points.h"
+#include "tension/core/csv.h"
+#include "tension/core/error.h"
+#include "tension/core/npy.h"
+#include "tension/core/progress.h"
+#include "tension/render/image_grid.h"
+#include "tension/viz/panels.h"
+#include "tension/viz/spectrum.h"
+
+namespace tension::atlas {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+std::string cell_name(const IconCell& c) { return std::to_string(c.xi) + "_" + std::to_string(c.yi); }
+
+void write_cells_csv(const std::string& path, const std::vector<IconCell>& cells, const std::vector<Icon>& icons,
+                     const std::vector<double>& cell_fv) {
+  std::ofstream csv(path);
+  csv << "xi,yi,images,icon_fv,mean_fv\n";
+  for (size_t k = 0; k < cells.size(); ++k) {
+    csv << cells[k].xi << "," << cells[k].yi << "," << cells[k].points.size() << "," << icons[k].fv << ","
+        << cell_fv[k] << "\n";
+  }
+  if (!csv) throw Error("cannot write " + path);
+}
+
+// rows[i]: the run's row of layout point i.
+void write_layout_csv(const std::string& path, const store::RunStore& st, const std::vector<RunImage>& rows,
+                      const std::vector<float>& xy, const std::vector<IconCell>& cells) {
+  std::map<int64_t, std::string> id_of;
+  for (const auto& r : st.images()) id_of[r.index] = r.id;
+  std::vector<std::string> in_cells(rows.size());
+  for (const auto& c : cells) {
+    for (int64_t p : c.points) {
+      auto& s = in_cells[static_cast<size_t>(p)];
+      s += (s.empty() ? "" : " ") + cell_name(c);
+    }
+  }
+  std::ofstream csv(path);
+  csv << "image,id,x,y,fv,e_pos,e_neg,l21,icon_cells\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    csv << r.image << "," << csv_field(id_of[r.image]) << "," << xy[2 * i] << "," << xy[2 * i + 1] << "," << r.fv
+        << "," << r.e_pos << "," << r.e_neg << "," << r.l21 << "," << in_cells[i] << "\n";
+  }
+  if (!csv) throw Error("cannot write " + path);
+}
+
+// The page's cells with their `top` best images (cells list their points in selection order: best first), whose
+// crops and ± overlays are written once each under points/.
+std::vector<PageCell> page_cells(const analysis::FeatureView& view, const std::vector<IconCell>& cells,
+                                 const std::vector<Icon>& icons, const std::vector<double>& cell_fv,
+                                 const std::vector<int64_t>& images, size_t top, RunManifest& run) {
+  std::map<int64_t, size_t> item_of;  // dataset index -> FeatureView item
+  for (size_t i = 0; i < view.items().size(); ++i) item_of[view.items()[i].image] = i;
+  auto top_items = [&](const IconCell& c) {
+    std::vector<size_t> items;
+    for (size_t j = 0; j < std::min(c.points.size(), top); ++j) {
+      items.push_back(item_of.at(images[static_cast<size_t>(c.points[j])]));
+    }
+    return items;
+  };
+  std::vector<size_t> shown;
+  for (const auto& c : cells) {
+    auto items = top_items(c);
+    shown.insert(shown.end(), items.begin(), items.end());
+  }
+  const bool overlays = !view.items().front().phi_pos.empty();
+  render::PosNegRange range;
+  if (overlays) range = view.range(shown);
+  std::filesystem::create_directories(run.path("points"));
+  std::map<size_t, PageImage> pictures;  // by item: an image can sit in two cells
+  std::vector<PageCell> out;
+  for (size_t k = 0; k < cells.size(); ++k) {
+    const auto& c = cells[k];
+    PageCell pc{c.xi, c.yi, static_cast<int64_t>(c.points.size()), icons[k].fv, cell_fv[k],
+                "cells/" + cell_name(c) + ".png", {}};
+    for (size_t item : top_items(c)) {
+      auto it = pictures.find(item);
+      if (it == pictures.end()) {
+        const auto idx = view.items()[item].image;
+        const std::string base = "points/" + std::to_string(idx);
+        auto image = view.image(item);
+        render::write_png(run.path(base + "-crop.png"), view.crop(image));
+        if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(item, image, range));
+        it = pictures.emplace(item, PageImage{idx, view.record(item).id, view.items()[item].fv, base + "-crop.png",
+                                              overlays ? base + "-overlay.png" : ""}).first;
+      }
+      pc.top.push_back(it->second);
+    }
+    out.push_back(std::move(pc));
+  }
+  return out;
+}
+
+}  // namespace
+
+void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset& ds, size_t feature, size_t layer,
+                 const AtlasOptions& opt, RunManifest& run) {
+  const auto& cfg = st.config();
+  const std::string feature_spec = cfg["features"].at(feature).get<std::string>();
+  const std::string layer_name = cfg["layers"].at(layer).get<std::string>();
+  auto& results = run["results"]["atlas"];
+  const auto t_all = Clock::now();
+
+  // Selection: the top images by L2,1 norm; colours from every image of the run.
+  const auto all = run_images(st, feature, layer);
+  if (all.empty()) throw Error("the run has no attributions of " + feature_spec + " at " + layer_name);
+  std::vector<double> all_fv;
+  for (const auto& r : all) all_fv.push_back(r.fv);
+  auto [fv_lo, fv_hi] = fv_colour_limits(all_fv, opt.colour_sds);
+  const auto chosen = top_by_l21(all, opt.images);
+  std::vector<int64_t> chosen_images;
+  for (size_t i : chosen) chosen_images.push_back(all[i].image);
+  spdlog::info("atlas of {} at {}: the top {} of {} images by L2,1 norm", feature_spec, layer_name, chosen.size(),
+               all.size());
+
+  // Their full cropped S, from a second pass over them alone.
+  auto t0 = Clock::now();
+  attribution::AttributorOptions ao;
+  ao.features = {feature::parse_feature(feature_spec, cfg.value("cos_power", 0))};
+  ao.layers = {layer_name};
+  ao.keep_s = true;
+  attribution::Attributor attributor(m, ao);
+  PointsOptions po;
+  po.batch_size = opt.batch_size;
+  auto points = attribute_points(attributor, ds, chosen_images, po);
+  run.add_timing("atlas_attribution", seconds_since(t0));
+  const auto n = static_cast<int64_t>(points.images.size());
+
+  std::vector<EnergyPoint> energies;
+  std::map<int64_t, size_t> row_of;  // dataset index -> row of `all`
+  for (size_t i = 0; i < all.size(); ++i) {
+    energies.push_back({all[i].e_pos, all[i].e_neg, all[i].fv});
+    row_of[all[i].image] = i;
+  }
+  std::vector<size_t> selected_rows;
+  for (int64_t img : points.images) selected_rows.push_back(row_of.at(img));
+  const std::string title = feature_spec + " at " + layer_name;
+  write_selection_figure(run.path("selection"), title + ": images (colour f_v) and the atlas's selection", energies,
+                         selected_rows, fv_lo, fv_hi);
+  run.add_output("selection.png", "Fig 6a: (E+, E-) of every image, coloured by f_v, with density contours of the "
+                                  "atlas's images");
+
+  // Layout: UMAP of S summed over space, normalised as the paper's code does.
+  t0 = Clock::now();
+  auto vectors = points.vectors.to(torch::kFloat).contiguous();
+  std::optional<Progress> bar;
+  int64_t shown = 0;
+  auto layout = umap_layout(vectors.data_ptr<float>(), n, vectors.size(1), opt.umap,
+                            [&](const std::string& stage, int64_t done, int64_t total) {
+                              if (stage != "layout") return;
+                              if (!bar) bar.emplace("umap", static_cast<size_t>(total), "epoch");
+                              bar->advance(static_cast<size_t>(done - shown));
+                              shown = done;
+                            });
+  if (bar) bar->finish();
+  auto xy = normalize_layout(layout.xy);
+  run.add_timing("atlas_umap", seconds_since(t0));
+  auto fv_t = points.fv.to(torch::kFloat).contiguous();
+  std::vector<double> fv(fv_t.data_ptr<float>(), fv_t.data_ptr<float>() + n);
+  write_layout_figure(run.path("layout"), title + ": UMAP of the attributions, coloured by f_v", xy, fv, fv_lo, fv_hi,
+                      opt.grid.n);
+  run.add_output("layout.png", "Fig 6b: UMAP of S summed over space, normalised to [0, 1], coloured by f_v");
+  write_npy(run.path("layout.npy"), torch::from_blob(xy.data(), {n, 2}, torch::kFloat).clone());
+  write_npy(run.path("vectors.npy"), vectors);
+  write_npy(run.path("images.npy"), torch::tensor(points.images, torch::kLong));
+  run.add_output("layout.npy", "float32 [N, 2]: the normalised layout, rows as images.npy");
+  run.add_output("vectors.npy", "float32 [N, C]: the UMAP input, S summed over space");
+  run.add_output("images.npy", "int64 [N]: the dataset index of each row");
+
+  // Grid and icons.
+  auto cells = assign_cells(xy, opt.grid);
+  if (cells.empty()) {
+    throw Error(fmt::format("no cell of the {0}x{0} grid holds more than {1} of the {2} images: use fewer cells "
+                            "(--grid) or more images (--images)", opt.grid.n, opt.grid.min_points, n));
+  }
+  std::vector<torch::Tensor> targets;
+  for (const auto& c : cells) {
+    targets.push_back(icon_target(points.s.index_select(0, torch::tensor(c.points, torch::kLong))));
+  }
+  t0 = Clock::now();
+  auto io = opt.icons;
+  if (io.canvas <= 0) io.canvas = viz::default_canvas(m.input_spec());
+  if (io.param == "maco" && !io.spectrum.defined()) {
+    io.spectrum = viz::estimate_spectrum(
+        ds, viz::SpectrumOptions(io.canvas, m.input_spec().channels).limit(opt.spectrum_images));
+  }
+  size_t rendered = 0;
+  auto icons = render_icons(m, ao.features[0], model::parse_tap(layer_name), attributor.footprint(0, 0), targets, io,
+                            {run.path("icons")}, &rendered);
+  run.add_timing("atlas_icons", seconds_since(t0));
+
+  // The picture: icons cropped to the receptive field, bordered by their f_v.
+  analysis::FeatureView view(st, m, ds, feature, layer);
+  auto tile_opt = opt.tile;
+  tile_opt.fv_lo = fv_lo;
+  tile_opt.fv_hi = fv_hi;
+  std::filesystem::create_directories(run.path("cells"));
+  std::vector<torch::Tensor> tiles;
+  for (size_t k = 0; k < cells.size(); ++k) {
+    tiles.push_back(icon_tile(icons[k], view.receptive_field(), m.input_spec(), tile_opt));
+    render::write_png(run.path("cells/" + cell_name(cells[k]) + ".png"), tiles.back());
+  }
+  auto atlas = compose_atlas(cells, tiles, opt.grid.n);
+  render::write_png(run.path("atlas.png"), atlas);
+  run.add_output("atlas.png", fmt::format("Fig 6c: the atlas, {0}x{0} cells, {1} icons (border: the icon's own f_v "
+                                          "on blue-grey-red, {2:.3g} to {3:.3g})",
+                                          opt.grid.n, cells.size(), fv_lo, fv_hi));
+
+  // Tables, and the page with each cell's top images.
+  std::vector<double> cell_fv;  // the mean f_v of each cell's images
+  for (const auto& c : cells) {
+    double sum = 0;
+    for (int64_t p : c.points) sum += fv[static_cast<size_t>(p)];
+    cell_fv.push_back(sum / static_cast<double>(c.points.size()));
+  }
+  write_cells_csv(run.path("cells.csv"), cells, icons, cell_fv);
+  run.add_output("cells.csv", "per icon cell: grid position, number of images, the icon's f_v, the images' mean f_v");
+  std::vector<RunImage> rows;
+  for (size_t r : selected_rows) rows.push_back(all[r]);
+  write_layout_csv(run.path("layout.csv"), st, rows, xy, cells);
+  run.add_output("layout.csv", "per atlas image: dataset index, id, layout position, f_v, E+, E-, L2,1 norm, and "
+                               "the icon cells it falls in");
+
+  AtlasPageData page;
+  page.title = "tension atlas: " + title;
+  page.feature = feature_spec;
+  page.layer = layer_name;
+  page.atlas_png = "atlas.png";
+  page.atlas_px = atlas.size(1);
+  page.grid = opt.grid.n;
+  page.fv_lo = fv_lo;
+  page.fv_hi = fv_hi;
+  for (size_t i = 0; i < fv.size(); ++i) page.points.push_back({xy[2 * i], xy[2 * i + 1], fv[i], points.images[i]});
+  page.cells = page_cells(view, cells, icons, cell_fv, points.images, static_cast<size_t>(opt.top_images), run);
+  write_atlas_page(run.path("page.html"), page);
+  run.add_output("page.html", "interactive atlas: zoom, hover a cell for its icon's f_v, its images and their ± maps");
+
+  results = {{"feature", feature_spec},
+             {"layer", layer_name},
+             {"run_images", all.size()},
+             {"images", n},
+             {"icons", cells.size()},
+             {"icon_batches_rendered", rendered},
+             {"grid", opt.grid.n},
+             {"fv_colour_limits", {fv_lo, fv_hi}},
+             {"umap", {{"epochs", layout.epochs}, {"a", layout.a}, {"b", layout.b}, {"exact_knn", layout.exact_knn}}},
+             {"seconds", seconds_since(t_all)}};
+  spdlog::info("atlas: {} images, {} icons on a {}x{} grid in {}", n, cells.size(), opt.grid.n, opt.grid.n,
+               run.dir());
+}
+
+}  // namespace tension::atlas

@@ -1,0 +1,37 @@
+#pragma once
+// The feature attribution atlas of one feature and layer of a run (paper §5, Fig 6; reference/paper-code-facts.md
+// §2.11): select the top images by L2,1 norm, recompute their S, lay out S summed over space with UMAP, grid the
+// layout, invert an icon per dense cell, and compose the atlas, its figures and its interactive page.
+#include <cstdint>
+#include <string>
+
+#include "tension/atlas/atlas_image.h"
+#include "tension/atlas/grid.h"
+#include "tension/atlas/icons.h"
+#include "tension/atlas/umap.h"
+#include "tension/core/manifest.h"
+#include "tension/data/dataset.h"
+#include "tension/model/model.h"
+#include "tension/store/run_store.h"
+
+namespace tension::atlas {
+
+struct AtlasOptions {
+  size_t images = 10000;          // the top N images of the run by L2,1 norm (the paper: 100,000 training images)
+  UmapOptions umap;               // 10 neighbours, min_dist 0.1, cosine, seed 0
+  GridOptions grid;               // 30 x 30, more than 5 points make an icon
+  IconOptions icons;              // lr 0.06, 202 steps, dot*cos^2, 30 per batch
+  TileOptions tile;               // icon side and border (colour limits are set from the run)
+  double colour_sds = 7;          // border colours: mean -/+ this many sd of f_v over the run's images
+  size_t spectrum_images = 2000;  // MACO's magnitude spectrum from the first N images of the dataset
+  int top_images = 8;             // per cell on the page
+  size_t batch_size = 64;         // the second attribution pass
+};
+
+// Writes into run.dir(): selection.png (Fig 6a), layout.png (Fig 6b), atlas.png (Fig 6c), page.html with its
+// pictures, layout.csv, cells.csv, layout.npy, vectors.npy, and icons/ (the resumable icon stage). Results and
+// stage timings go into run["results"]["atlas"].
+void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset& ds, size_t feature, size_t layer,
+                 const AtlasOptions& opt, RunManifest& run);
+
+}  // namespace tension::atlas
