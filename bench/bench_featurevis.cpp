@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   auto res = viz::render(*m, param, objectives, opt);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto crop = viz::plan_objectives(*m, objectives).input;
+  std::cerr << "input crop: rows [" << crop.top << "," << crop.bottom << "), cols [" << crop.left << "," << crop.right
+            << ")\n";
   std::cerr << "loss: " << res.curve.front().loss << " -> " << res.curve.back().loss << "\n";
   std::cout << opt.steps() / s << "\n";
   return 0;

@@ -267,10 +267,14 @@ TEST(AtlasCli, KilledIconStageResumesWithoutRedoingIcons) {
   // Every icon cell holds more than 5 of the atlas's images, and the picture shows its tile at (xi, n-1-yi).
   auto atlas_img = data::decode_image(b + "/atlas.png");
   ASSERT_EQ(atlas_img.sizes(), (std::vector<int64_t>{3, 6 * 32, 6 * 32}));
+  const auto limits = rb["fv_colour_limits"];
   for (const auto& row : cb) {
     const int xi = std::stoi(row[0]), yi = std::stoi(row[1]);
     EXPECT_GT(std::stoi(row[2]), 5);
     auto tile = data::decode_image(b + "/cells/" + row[0] + "_" + row[1] + ".png");
+    // Its border: the colour of the icon's measured f_v (cells.csv) on the run's scale.
+    const auto colour = render::diverging_colour(std::stod(row[3]), limits[0].get<double>(), limits[1].get<double>());
+    for (int k = 0; k < 3; ++k) EXPECT_NEAR(tile[k][0][0].item<double>(), colour[k], 0.6 / 255) << row[0] << "_" << row[1];
     auto placed = atlas_img.slice(1, (5 - yi) * 32, (6 - yi) * 32).slice(2, xi * 32, (xi + 1) * 32);
     EXPECT_LT((placed - tile).abs().max().item<double>(), 1e-6) << row[0] << "_" << row[1];
   }

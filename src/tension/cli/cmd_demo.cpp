@@ -24,6 +24,7 @@ namespace {
 struct DemoArgs {
   std::string out = "out/demo";
   std::string data = "fashion-mnist:test";
+  std::string atlas_data = "fashion-mnist:train";  // the paper's atlas draws from training images
   std::vector<std::string> models{"fmnist-cnn", "fmnist-cnn-bn"};
   uint64_t seed = 0;
   size_t completeness_images = 2000;
@@ -140,12 +141,14 @@ void register_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "run the analyses on the embedded default and write one HTML report");
   cmd->add_option("--out", a.out, "report folder")->capture_default_str();
   cmd->add_option("--data", a.data, "dataset")->capture_default_str();
+  cmd->add_option("--atlas-data", a.atlas_data, "dataset the atlas section selects its images from")
+      ->capture_default_str();
   cmd->add_option("--seed", a.seed)->capture_default_str();
   cmd->add_option("--completeness-images", a.completeness_images, "test images for the completeness section")
       ->capture_default_str();
   cmd->callback([] {
     RunManifest run(a.out, "demo", global().argv);
-    run["params"] = {{"data", a.data}, {"seed", a.seed}, {"models", a.models}};
+    run["params"] = {{"data", a.data}, {"atlas_data", a.atlas_data}, {"seed", a.seed}, {"models", a.models}};
     auto ds = data::open_dataset(a.data);
     run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
     render::HtmlPage page("tension demo: feature inhibition on the embedded default");
@@ -159,7 +162,7 @@ void register_demo(CLI::App& app) {
     selection_section(a.data, a.models.front(), a.completeness_images, a.seed, run, page);
     toy_section(a.seed, run, page);
     visualization_section(*ds, *models.front(), a.seed, run, page);
-    atlas_section(a.data, a.models.front(), a.seed, run, page);
+    atlas_section(a.atlas_data, a.models.front(), a.seed, run, page);
     page.write(run.path("index.html"));
     run.add_output("index.html", "the report");
     run.write();

@@ -1,5 +1,5 @@
 // The demo's atlas section (paper §5, Fig 6): conv3:40 of the default model attributed to relu2 over the whole
-// test set, its top images by L2,1 norm laid out by UMAP, with an icon per dense cell, static and interactive.
+// training set, its top images by L2,1 norm laid out by UMAP, with an icon per dense cell, static and interactive.
 #include <fmt/format.h>
 
 #include "tension/atlas/atlas_run.h"
@@ -34,18 +34,18 @@ void atlas_section(const std::string& data, const std::string& model_name, uint6
 
   page.section("The feature attribution atlas (paper §5, Fig 6)");
   page.paragraph(fmt::format(
-      "{} of {} attributed to {} over all {} test images (tension attribute); the atlas takes the top {} by L2,1 "
+      "{} of {} attributed to {} over all {} images of {} (tension attribute); the atlas takes the top {} by L2,1 "
       "attribution norm, lays out S summed over space with UMAP (10 neighbours, min_dist 0.1, cosine), grids the "
       "layout {}x{}, and inverts an icon toward |mean S| (dot*cos^2, Adam lr 0.06, 202 steps) for each of the {} "
       "cells with more than 5 images (tension atlas). Icon borders show the icon's own f_v on the blue-grey-red "
       "scale of mean -/+ 7 sd of f_v ({:.3g} to {:.3g}).",
-      feature, model_name, layer, res["run_images"].get<size_t>(), res["images"].get<int64_t>(), opt.grid.n,
+      feature, model_name, layer, res["run_images"].get<size_t>(), data, res["images"].get<int64_t>(), opt.grid.n,
       opt.grid.n, res["icons"].get<size_t>(), res["fv_colour_limits"][0].get<double>(),
       res["fv_colour_limits"][1].get<double>()));
   page.raw("<p><a href=\"atlas/page.html\">Open the interactive atlas</a>: zoom with the wheel, hover a cell for its "
            "icon's f_v, its number of images and its top images with their ± maps.</p>");
-  page.image("atlas/selection.png", "Fig 6a: (E+, E-) of every test image coloured by f_v, and density contours of "
-                                    "the images the atlas takes (top by L2,1 norm)");
+  page.image("atlas/selection.png", "Fig 6a: (E+, E-) of every image coloured by f_v, and density contours of the "
+                                    "images the atlas takes (top by L2,1 norm)");
   page.image("atlas/layout.png", "Fig 6b: UMAP of the attribution vectors, coloured by f_v");
   page.image("atlas/atlas.png", "Fig 6c: the atlas; each icon is an inversion toward its cell's mean |S|, cropped "
                                 "to the unit's receptive field, its opacity over white, its border its own f_v");
