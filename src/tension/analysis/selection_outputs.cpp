@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -59,8 +60,10 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   render::PosNegRange range;
   if (overlays) range = view.range(shown);
   nlohmann::json values = nlohmann::json::array();
+  double fv_max = 1e-12;  // the colour scale spans -/+ the largest |f_v|, as the static scatter's
   for (size_t i : shown) {
     const auto& it = items[i];
+    fv_max = std::max(fv_max, std::abs(it.fv));
     std::string base = "points/" + std::to_string(it.image);
     auto image = view.image(i);
     render::write_png(run.path(base + ".png"), image);
@@ -97,7 +100,7 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
            {"y", {{"field", "e_neg"}, {"type", "quantitative"}, {"title", "E- (inhibition)"}}},
            {"color",
             {{"field", "fv"}, {"type", "quantitative"}, {"title", "f_v"},
-             {"scale", {{"scheme", "redblue"}, {"reverse", true}, {"domainMid", 0}}}}},
+             {"scale", render::fv_colour_scale(-fv_max, fv_max)}}},
            {"tooltip",
             {{{"field", "index"}, {"title", "image"}}, {{"field", "id"}}, {{"field", "fv"}, {"format", ".4g"}},
              {{"field", "e_pos"}, {"format", ".4g"}}, {{"field", "e_neg"}, {"format", ".4g"}}}}}}},

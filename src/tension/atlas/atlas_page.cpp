@@ -67,9 +67,7 @@ nlohmann::json grid_lines(int n, const std::string& channel) {
 nlohmann::json scatter_spec(const AtlasPageData& d) {
   nlohmann::json values = nlohmann::json::array();
   for (const auto& p : d.points) values.push_back({{"x", p.x}, {"y", p.y}, {"fv", p.fv}, {"index", p.index}});
-  nlohmann::json scale = {{"scheme", "redblue"}, {"reverse", true}, {"domain", {d.fv_lo, d.fv_hi}}};
-  // A diverging scale's midpoint outside its domain would fold the colours back on themselves.
-  if (d.fv_lo < 0 && d.fv_hi > 0) scale["domainMid"] = 0;
+  const auto scale = render::fv_colour_scale(d.fv_lo, d.fv_hi);
 
   nlohmann::json cells = nlohmann::json::array();
   for (const auto& c : d.cells) {

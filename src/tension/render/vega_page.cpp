@@ -46,6 +46,16 @@ std::string script_json(const nlohmann::json& j) {
 
 }  // namespace
 
+nlohmann::json fv_colour_scale(double lo, double hi) {
+  const char *blue = "#053061", *light_blue = "#4393c3", *grey = "#e5e5e5", *light_red = "#d6604d", *red = "#67001f";
+  if (lo < 0 && hi > 0) {
+    return {{"domain", {lo, lo / 2, 0, hi / 2, hi}}, {"range", {blue, light_blue, grey, light_red, red}},
+            {"clamp", true}};
+  }
+  return {{"domain", {lo, hi}}, {"range", hi <= 0 ? nlohmann::json{blue, grey} : nlohmann::json{grey, red}},
+          {"clamp", true}};
+}
+
 void write_vega_page(const std::string& path, const VegaPage& page) {
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << html_escape(page.title) << "</title>\n"

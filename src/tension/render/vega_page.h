@@ -14,6 +14,10 @@ struct VegaPage {
   std::string script;        // runs after embedding, with `view` (the Vega view) in scope
 };
 
+// The f_v colour scale of the static figures (RdBu reversed with a grey centre, as render/diverging.h and the
+// gnuplot palettes) as a Vega-Lite scale over [lo, hi], grey at 0 when lo < 0 < hi.
+nlohmann::json fv_colour_scale(double lo, double hi);
+
 // Writes the page. The bundles come from $TENSION_NODE_MODULES, else the source tree's node_modules; a clear
 // tension::Error says to run `npm ci` when they are missing.
 void write_vega_page(const std::string& path, const VegaPage& page);
