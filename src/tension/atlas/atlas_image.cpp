@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "tension/core/error.h"
+#include "tension/core/moments.h"
 #include "tension/render/diverging.h"
 
 namespace tension::atlas {
@@ -60,12 +61,7 @@ torch::Tensor compose_atlas(const std::vector<IconCell>& cells, const std::vecto
 
 std::pair<double, double> fv_colour_limits(const std::vector<double>& fv, double sds) {
   if (fv.empty()) throw Error("no activations to scale the colours by");
-  double mean = 0;
-  for (double v : fv) mean += v;
-  mean /= static_cast<double>(fv.size());
-  double var = 0;
-  for (double v : fv) var += (v - mean) * (v - mean);
-  const double sd = fv.size() > 1 ? std::sqrt(var / static_cast<double>(fv.size() - 1)) : 0;
+  const auto [mean, sd] = moments(fv);
   const double eps = std::max(1e-12, 1e-6 * std::abs(mean));
   return {std::min(mean - sds * sd, -eps), std::max(mean + sds * sd, eps)};
 }

@@ -1,27 +1,33 @@
 #include "tension/atlas/atlas_plots.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <numeric>
 
 #include "tension/core/error.h"
+#include "tension/core/moments.h"
 #include "tension/core/percentile.h"
+#include "tension/render/diverging.h"
 #include "tension/render/line_plot.h"
 
 namespace tension::atlas {
 
 namespace {
 
-// gnuplot's palette for the atlas's diverging scale (render/diverging.h), blue low, grey 0, red high.
-std::string palette(double lo, double hi) {
-  return "set palette defined (0 '#053061', 0.25 '#4393c3', 0.5 '#e5e5e5', 0.75 '#d6604d', 1 '#67001f')\n"
-         "set cbrange [" + std::to_string(lo) + ":" + std::to_string(hi) + "]\nset cblabel 'f_v'\n";
+// gnuplot's palette for the atlas's diverging scale (render/diverging.h) over colour values in [-1, 1]: gnuplot maps
+// cb linearly, and the two-slope norm is linear on each side of 0, so each point's colour value is its norm
+// stretched to [-1, 1] and the tics are relabelled in f_v.
+std::string palette() {
+  const auto& c = render::kDivergingStops;
+  return fmt::format("set palette defined (0 '{}', 0.25 '{}', 0.5 '{}', 0.75 '{}', 1 '{}')\n", c[0], c[1], c[2], c[3],
+                     c[4]) +
+         "set cbrange [-1:1]\nset cblabel 'f_v'\n";
 }
 
-// gnuplot maps cb linearly; the two-slope norm is linear on each side of 0, so each side gets its own colour
-// value in [-1, 1] (cbrange [-1:1]) and the tics are relabelled.
-double two_slope_cb(double v, double lo, double hi) { return v < 0 ? -std::min(1.0, v / lo) : std::min(1.0, v / hi); }
+double two_slope_cb(double v, double lo, double hi) { return 2 * render::two_slope(v, lo, hi) - 1; }
 
 std::string cb_tics(double lo, double hi) {
   char buf[160];
@@ -31,12 +37,7 @@ std::string cb_tics(double lo, double hi) {
 }
 
 double scott(const std::vector<double>& v) {
-  const double n = static_cast<double>(v.size());
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / n;
-  double var = 0;
-  for (double x : v) var += (x - mean) * (x - mean);
-  const double sd = std::sqrt(var / std::max(1.0, n - 1));
-  return std::max(sd, 1e-12) * std::pow(n, -1.0 / 6.0);
+  return std::max(moments(v).sd, 1e-12) * std::pow(static_cast<double>(v.size()), -1.0 / 6.0);
 }
 
 }  // namespace
@@ -91,7 +92,7 @@ void write_selection_figure(const std::string& stem, const std::string& title, c
     }
   }
   std::ofstream gp(stem + ".gp");
-  gp << "set datafile separator whitespace\n" << palette(-1, 1) << cb_tics(fv_lo, fv_hi);
+  gp << "set datafile separator whitespace\n" << palette() << cb_tics(fv_lo, fv_hi);
   if (contours) {
     gp << "# Contour lines of the selected images' density, traced to a table first\n"
        << "set contour base\nunset surface\nset view map\nset cntrparam levels discrete " << levels[0] << ", "
@@ -128,7 +129,7 @@ void write_layout_figure(const std::string& stem, const std::string& title, cons
     }
   }
   std::ofstream gp(stem + ".gp");
-  gp << "set datafile separator whitespace\n" << palette(-1, 1) << cb_tics(fv_lo, fv_hi)
+  gp << "set datafile separator whitespace\n" << palette() << cb_tics(fv_lo, fv_hi)
      << "set xrange [0:1]\nset yrange [0:1]\nset size ratio -1\nunset key\nset title " << render::gnuplot_quote(title)
      << "\n# Minor tics on the atlas's cell boundaries\nset xtics 0,0.5,1\nset ytics 0,0.5,1\nset mxtics "
      << std::max(1, grid / 2) << "\nset mytics " << std::max(1, grid / 2)

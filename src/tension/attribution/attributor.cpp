@@ -134,9 +134,7 @@ void Attributor::plan_crop() {
   std::vector<model::CropNeed> needs;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
     needs.push_back({feature_tap_[k], [&f = opt_.features[k]](const torch::Tensor& act) {
-                       if (act.dim() != 4) return model::Box{};
-                       auto [r, c] = feature::feature_position(f, act);
-                       return model::Box{r, c, r + 1, c + 1};
+                       return feature::feature_box(f, act);
                      }});
   }
   model::InputCropOptions co;

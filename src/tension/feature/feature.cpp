@@ -60,6 +60,12 @@ std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tens
   return {r, c};
 }
 
+model::Box feature_box(const Feature& f, const torch::Tensor& act) {
+  if (act.dim() != 4) return {};
+  auto [r, c] = feature_position(f, act);
+  return {r, c, r + 1, c + 1};
+}
+
 torch::Tensor read_feature(const Feature& f, const torch::Tensor& act) {
   torch::Tensor h;  // [N, C]
   if (act.dim() == 4) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tension/model/model.h"
+#include "tension/model/receptive_field.h"
 
 namespace tension::feature {
 
@@ -30,6 +31,9 @@ model::Tap feature_tap(const model::Model& m, const std::string& layer);
 
 // The position the feature reads in a [N, C, H, W] activation (the centre unless given); throws when outside.
 std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tensor& act);
+
+// That position as a one-position box of act [N, C, H, W]; an empty box for a layer without positions [N, C].
+model::Box feature_box(const Feature& f, const torch::Tensor& act);
 
 // f_v for each sample: act [N, C, H, W] (read at the position) or [N, C]. Differentiable. Throws
 // tension::Error when the unit or direction does not fit the layer's channels.

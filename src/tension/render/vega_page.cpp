@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "tension/core/error.h"
+#include "tension/render/diverging.h"
 #include "tension/render/html_page.h"
 
 namespace tension::render {
@@ -47,12 +48,11 @@ std::string script_json(const nlohmann::json& j) {
 }  // namespace
 
 nlohmann::json fv_colour_scale(double lo, double hi) {
-  const char *blue = "#053061", *light_blue = "#4393c3", *grey = "#e5e5e5", *light_red = "#d6604d", *red = "#67001f";
+  const auto& c = kDivergingStops;
   if (lo < 0 && hi > 0) {
-    return {{"domain", {lo, lo / 2, 0, hi / 2, hi}}, {"range", {blue, light_blue, grey, light_red, red}},
-            {"clamp", true}};
+    return {{"domain", {lo, lo / 2, 0, hi / 2, hi}}, {"range", c}, {"clamp", true}};
   }
-  return {{"domain", {lo, hi}}, {"range", hi <= 0 ? nlohmann::json{blue, grey} : nlohmann::json{grey, red}},
+  return {{"domain", {lo, hi}}, {"range", hi <= 0 ? nlohmann::json{c[0], c[2]} : nlohmann::json{c[2], c[4]}},
           {"clamp", true}};
 }
 

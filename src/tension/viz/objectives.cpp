@@ -30,11 +30,7 @@ Objective feature_objective(const model::Model& m, const feature::Feature& f, in
   auto read = [f, at_origin](const torch::Tensor& a) {
     return feature::read_feature(a.dim() == 4 ? at_origin : f, a);
   };
-  auto region = [f](const torch::Tensor& a) {
-    if (a.dim() != 4) return model::Box{};
-    auto [r, c] = feature::feature_position(f, a);
-    return model::Box{r, c, r + 1, c + 1};
-  };
+  auto region = [f](const torch::Tensor& a) { return feature::feature_box(f, a); };
   return {(maximise ? "max " : "min ") + f.spec, feature::feature_tap(m, f.layer), item, signed_value(read, maximise),
           region};
 }

@@ -6,9 +6,9 @@
 #include <optional>
 
 #include "tension/core/error.h"
-#include "tension/model/input_crop.h"
 #include "tension/core/progress.h"
 #include "tension/data/preprocess.h"
+#include "tension/model/input_crop.h"
 
 namespace tension::viz {
 
@@ -111,10 +111,10 @@ Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& tr
   auto slot = objective_slots(taps, objectives);
   torch::AutoGradMode grad_mode(true);
   auto leaf = images.detach().requires_grad_(true);
-  auto x = transforms(leaf);
+  auto x = model::crop_to(transforms(leaf), plan.input);
   model::RunOptions ro;
   ro.differentiable = true;
-  auto run = m.run(model::crop_to(x, plan.input), taps, ro);
+  auto run = m.run(x, taps, ro);
   std::vector<torch::Tensor> item_loss(batch);
   for (size_t k = 0; k < objectives.size(); ++k) {
     const auto& o = objectives[k];
@@ -128,9 +128,7 @@ Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& tr
   // The model's graph starts at its own input leaf: differentiate to it, then carry the gradient back through
   // the crop and the transformations to the images.
   auto g_input = torch::autograd::grad({loss.sum()}, {run.input})[0];
-  auto g_x = torch::zeros_like(x);
-  model::crop_to(g_x, plan.input).copy_(g_input);
-  auto g_images = torch::autograd::grad({x}, {leaf}, {g_x})[0];
+  auto g_images = torch::autograd::grad({x}, {leaf}, {g_input})[0];
   return {loss.detach(), g_images};
 }
 
