@@ -86,7 +86,7 @@ TEST(Cli, CompletenessAndWeightsWriteTablesAndFigures) {
   std::ifstream csv(dir + "/completeness.csv");
   std::string line;
   std::getline(csv, line);
-  EXPECT_EQ(line, "model,layer,depth,pearson,spearman,mean_abs_diff");
+  EXPECT_EQ(line, "model,layer,depth,cut,pearson,spearman,mean_abs_diff");
   int rows = 0;
   while (std::getline(csv, line)) {
     ++rows;
@@ -96,8 +96,9 @@ TEST(Cli, CompletenessAndWeightsWriteTablesAndFigures) {
       for (std::string f; std::getline(s, f, ',');) c.push_back(f);
       return c;
     }();
-    ASSERT_EQ(cols.size(), 6u) << line;
-    EXPECT_NEAR(std::stod(cols[3]), 1.0, 1e-5) << line;
+    ASSERT_EQ(cols.size(), 7u) << line;
+    EXPECT_EQ(cols[3], "1") << line;  // a plain chain: every ReLU is a cut
+    EXPECT_NEAR(std::stod(cols[4]), 1.0, 1e-5) << line;
   }
   EXPECT_EQ(rows, 4);  // pixels + 3 ReLU layers
   // The figure is a real PNG of the size the script asks for (3 panels of 460 x 400).

@@ -10,8 +10,11 @@
 #include <sstream>
 
 #include "tension/analysis/selection.h"
+#include <nlohmann/json.hpp>
+
 #include "tension/core/error.h"
 #include "tension/core/percentile.h"
+#include "tension/data/image_decode.h"
 #include "testing.h"
 
 using namespace tension;
@@ -87,12 +90,45 @@ TEST(Selection, SpatialAndChannelReadPooledPercentiles) {
   for (int i = 2; i < 40; ++i) items.push_back(item(i, 0, 0.1, 0.1, 0.2, {0.1f * (i % 3), 0, 0.1f}, {0, 0.1f, 0.05f}));
   analysis::SelectionOptions o;
   o.k = 5;
-  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Spatial}, o)), (std::vector<int64_t>{0}));
+  // Image 0 goes furthest past both percentiles. The weak images whose extremes sit exactly at P1 and P99 (the
+  // quantised 0.2 and -0.1) pass too, at or past being the test, with score 0.
+  auto spatial = analysis::select(items, {analysis::Rule::Spatial}, o);
+  ASSERT_EQ(spatial.size(), 5u);
+  EXPECT_EQ(items[spatial[0].item].image, 0);
+  EXPECT_GT(spatial[0].score, 4);
+  for (size_t i = 1; i < spatial.size(); ++i) EXPECT_EQ(spatial[i].score, 0.0);
   EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Channel}, o)), (std::vector<int64_t>{1}));
   // Combined: must pass both; the channel image is not spatial.
   EXPECT_TRUE(analysis::select(items, analysis::parse_rules("spatial+channel"), o).empty());
-  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("spatial+mei"), o)),
-            (std::vector<int64_t>{0}));
+  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("spatial+mei"), o)).front(), 0);
+}
+
+// Saturating units and quantised images: many positions tie at the pooled extreme, so the percentile is that
+// extreme. The rules test at or past it; a strict test would select nothing at all.
+TEST(Selection, PercentileTiesAtTheExtremeStillSelect) {
+  std::vector<analysis::SelectionItem> items;
+  for (int i = 0; i < 20; ++i) {  // images 0-4: +1 and -1 at different places; the rest only +1
+    items.push_back(i < 5 ? item(i, 0, 1, 1, 2, {1, 1, 0, 0}, {0, 0, 1, 1}) : item(i, 0, 1, 0, 1, {1, 1, 0, 0}, {0, 0, 0, 0}));
+  }
+  analysis::SelectionOptions o;
+  o.k = 10;
+  auto spatial = analysis::select(items, {analysis::Rule::Spatial}, o);
+  EXPECT_EQ(images_of(items, spatial), (std::vector<int64_t>{0, 1, 2, 3, 4}));
+  // Fewer than k: the outputs say so, and why.
+  auto why = analysis::shortfall(items, {analysis::Rule::Spatial}, o, spatial.size());
+  EXPECT_NE(why.find("5 of 20 images pass spatial"), std::string::npos) << why;
+  EXPECT_TRUE(analysis::shortfall(items, {analysis::Rule::Spatial}, o, 10).empty());
+
+  std::vector<analysis::SelectionItem> sat;
+  for (int i = 0; i < 20; ++i) {  // phi+ saturates everywhere; phi- reaches the same level at one place in 0-2
+    sat.push_back(item(i, 0, 1, 1, 2, {1, 1, 1, 1}, {i < 3 ? 1.f : 0.f, 0, 0, 0}));
+  }
+  EXPECT_EQ(images_of(sat, analysis::select(sat, {analysis::Rule::Channel}, o)), (std::vector<int64_t>{0, 1, 2}));
+  // Ties at 0 are no evidence: an image without inhibition is never "both at one place".
+  std::vector<analysis::SelectionItem> zeros;
+  for (int i = 0; i < 20; ++i) zeros.push_back(item(i, 0, 1, 0, 1, {1, 0, 0, 0}, {0, 0, 0, 0}));
+  EXPECT_TRUE(analysis::select(zeros, {analysis::Rule::Channel}, o).empty());
+  EXPECT_TRUE(analysis::select(zeros, {analysis::Rule::Spatial}, o).empty());
 }
 
 TEST(Selection, BadRulesAreClearErrors) {
@@ -148,4 +184,45 @@ TEST(Selection, GroundTruthThroughTheCliAndThePage) {
   ASSERT_EQ(run_command("node " + source_dir("tests/web/select_page.mjs") + " " + sel + "/page.html", &out), 0)
       << out;
   EXPECT_NE(out.find("ok 30 points"), std::string::npos) << out;
+}
+
+namespace {
+
+// Mean colourfulness (max - min over RGB) of the overlay row, the bottom half of a two-row rule grid: the overlay
+// is drawn over a grey copy, so colour comes from the overlay alone.
+double overlay_colour(const std::string& png) {
+  auto g = data::decode_image(png);
+  auto bottom = g.slice(1, g.size(1) / 2 + 2, g.size(1));
+  return (std::get<0>(bottom.max(0)) - std::get<0>(bottom.min(0))).mean().item<double>();
+}
+
+}  // namespace
+
+// Fig. 4g normalises the ± maps across images: a row whose attributions are a tenth of another row's is drawn
+// fainter. Scaled per row, both rows look the same.
+TEST(Selection, OverlayScaleIsPooledOverEveryImageShown) {
+  const std::string dir = temp_dir("select_scale"), run = dir + "/run";
+  std::string out;
+  const std::string bin = cli_binary();
+  ASSERT_EQ(run_command(bin + " attribute " + testdata("selection/gt.pt") + " " + testdata("selection/scale") +
+                            " --input-size 15 --feature conv2:0 --layer relu1 --batch-size 4 --out " + run,
+                        &out),
+            0)
+      << out;
+  double ratio[2];
+  for (int per_row = 0; per_row < 2; ++per_row) {
+    const std::string sel = dir + "/sel" + std::to_string(per_row);
+    ASSERT_EQ(run_command(bin + " select " + run + " -k 6 --rule mei --rule mii --out " + sel +
+                              (per_row ? " --per-row-scale" : ""),
+                          &out),
+              0)
+        << out;
+    // mei: the strong squares; mii (lowest f_v): the faint ones.
+    ratio[per_row] = overlay_colour(sel + "/grid-mii.png") / overlay_colour(sel + "/grid-mei.png");
+    auto manifest = nlohmann::json::parse(std::ifstream(sel + "/run.json"));
+    EXPECT_EQ(manifest["results"]["overlay_scale"]["images"], 12) << manifest.dump();
+  }
+  // Pooled, the faint maps sit low on the shared scale: less opaque (and shifted along the colour map).
+  EXPECT_LT(ratio[0], 0.7) << "pooled: the faint row must be drawn fainter";
+  EXPECT_NEAR(ratio[1], 1.0, 0.05) << "per row: each row is stretched to full colour";
 }

@@ -48,3 +48,22 @@ TEST(WeightSigns, HistogramOfStandardisedWeightsIsADensity) {
   EXPECT_NEAR(integral, 1.0, 0.01);  // almost every standardised weight lies within 4 sd
   EXPECT_NEAR(s.bin_centres.front(), -3.9, 1e-12);
 }
+
+// Fig. 12 is about the share of negative weights: the histogram divides by the sd only, so its mass below 0 is
+// that share. Centring would put about half of an all-positive layer below 0.
+TEST(WeightSigns, HistogramKeepsTheSignOfEveryWeight) {
+  model::ZooOptions zo;
+  zo.seed = 4;
+  auto m = model::make_zoo_model("toy-mlp", zo);
+  for (auto& [name, p] : m->named_parameters()) {
+    if (p.dim() >= 2) p.abs_().add_(0.01);
+  }
+  const int bins = 80;
+  const double range = 40.0;  // wide enough for every w / sd of a layer that is not centred
+  auto s = analysis::weight_signs(*m, bins, range);
+  EXPECT_EQ(s.fraction_negative, 0.0);
+  double below = 0, above = 0;
+  for (int b = 0; b < bins; ++b) (s.bin_centres[b] < 0 ? below : above) += s.density[b] * 2 * range / bins;
+  EXPECT_EQ(below, 0.0) << "an all-positive model has no mass below 0";
+  EXPECT_NEAR(above, 1.0, 1e-9);
+}

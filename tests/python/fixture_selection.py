@@ -6,6 +6,8 @@ Writes OUTDIR/selection/gt.pt (TorchScript, 3x15x15 input in [0, 1]) and OUTDIR/
   same_*   A and B at one place (a magenta square)   -> channel
   apart_*  A and B at different places               -> spatial
   blank_*  nothing                                   -> zero
+and OUTDIR/selection/scale/*.png, for the overlay scale: strong_* (A at full intensity) and faint_* (A at a tenth:
+the attributions are a tenth, the network being linear in A's intensity).
 Usage: fixture_selection.py OUTDIR"""
 import os
 import random
@@ -65,3 +67,12 @@ for i in range(6):
     square(images["apart"], rng.randint(10, 12), rng.randint(10, 12), BLUE)
     for name, img in images.items():
         Image.fromarray(img).save(os.path.join(img_dir, f"{name}_{i}.png"))
+
+scale_dir = os.path.join(out, "scale")
+os.makedirs(scale_dir, exist_ok=True)
+for i in range(6):
+    r, c = rng.randint(2, 10), rng.randint(2, 10)
+    for name, level in (("strong", 250), ("faint", 25)):
+        img = np.zeros((15, 15, 3), np.uint8)
+        square(img, r, c, np.array([level, 0, 0]))
+        Image.fromarray(img).save(os.path.join(scale_dir, f"{name}_{i}.png"))

@@ -1,22 +1,17 @@
 #include "tension/analysis/completeness.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "tension/analysis/correlation.h"
 #include "tension/attribution/attributor.h"
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
+#include "tension/model/graph_cuts.h"
 
 namespace tension::analysis {
-
-std::vector<std::string> relu_layers(const model::Model& m) {
-  std::vector<std::string> out;
-  for (const auto& l : m.layers()) {
-    if (l.kind.find("ReLU") != std::string::npos) out.push_back(l.name);
-  }
-  return out;
-}
 
 namespace {
 
@@ -36,21 +31,57 @@ std::vector<std::string> random_logits(model::Model& m, int k, uint64_t seed) {
   return out;
 }
 
+// Depth and cut status of each attribution layer: a layer is a cut only when it is one for every feature.
+struct LayerPlace {
+  double depth = 0;
+  bool upstream = true, cut = true, post_relu = false;
+  std::string same_as;
+};
+
+// Keyed by tap ("LAYER" or "LAYER:in"); `named` are the user's attribution layers.
+std::map<std::string, LayerPlace> layer_places(model::Model& m, const std::vector<feature::Feature>& features,
+                                               const std::vector<std::string>& named) {
+  std::vector<model::Tap> extra;
+  for (const auto& l : named) {
+    if (l != attribution::kInputLayer) extra.push_back(model::parse_tap(l));
+  }
+  std::map<std::string, LayerPlace> places;
+  std::set<std::string> seen;
+  for (const auto& f : features) {
+    auto target = feature::feature_tap(m, f.layer);
+    if (!seen.insert(target.str()).second) continue;
+    auto cuts = model::analyse_cuts(m, &target, extra);
+    for (const auto& t : cuts.taps) {
+      LayerPlace p{model::relu_depth(t, cuts), t.upstream, t.cut, t.post_relu, t.same_as};
+      auto [it, fresh] = places.emplace(t.tap.str(), p);
+      if (fresh) continue;
+      it->second.cut = it->second.cut && t.cut;
+      it->second.upstream = it->second.upstream && t.upstream;
+    }
+  }
+  return places;
+}
+
 }  // namespace
 
 CompletenessResult completeness(model::Model& m, const data::Dataset& ds, const CompletenessOptions& opt) {
   CompletenessResult res;
   res.model = m.name();
   res.features = opt.features.empty() ? random_logits(m, opt.logits, opt.seed) : opt.features;
-  auto relus = relu_layers(m);
-  std::vector<std::string> layers = opt.layers;
-  if (layers.empty()) {
-    if (relus.empty()) throw Error(m.name() + " has no ReLU modules: name the attribution layers with --layer");
-    layers.push_back(attribution::kInputLayer);
-    layers.insert(layers.end(), relus.begin(), relus.end());
-  }
   attribution::AttributorOptions ao;
   for (const auto& f : res.features) ao.features.push_back(feature::parse_feature(f));
+  const auto places = layer_places(m, ao.features, opt.layers);
+  std::vector<std::string> layers = opt.layers;
+  if (layers.empty()) {
+    layers.push_back(attribution::kInputLayer);
+    for (const auto& l : m.layers()) {  // model order, so that equal depths keep it
+      const auto& p = places.at(l.name);
+      if (p.upstream && p.post_relu && p.same_as.empty() && (p.cut || opt.all_relus)) layers.push_back(l.name);
+    }
+    if (layers.size() == 1) {
+      throw Error(m.name() + " has no post-ReLU layer before the features: name the attribution layers with --layer");
+    }
+  }
   ao.layers = layers;
   ao.find_footprints = false;
   attribution::Attributor attributor(m, ao);
@@ -82,8 +113,11 @@ CompletenessResult completeness(model::Model& m, const data::Dataset& ds, const 
   for (size_t l = 0; l < nl; ++l) {
     CompletenessLayer cl;
     cl.layer = layers[l];
-    auto it = std::find(relus.begin(), relus.end(), layers[l]);
-    cl.depth = it == relus.end() ? 0.0 : static_cast<double>(it - relus.begin() + 1) / relus.size();
+    auto it = places.find(layers[l]);
+    if (it != places.end() && layers[l] != attribution::kInputLayer) {
+      cl.depth = it->second.depth;
+      cl.cut = it->second.cut;
+    }
     for (size_t k = 0; k < nf; ++k) {
       auto f = torch::cat(fv[k]), el = torch::cat(e[k * nl + l]);
       double p = pearson(f, el);

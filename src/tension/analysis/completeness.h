@@ -1,6 +1,7 @@
 #pragma once
 // Attribution completeness (paper §2, App. E; Fig. 3, 13): how closely E_l = sum(S_l) tracks f_v when
-// attributing through every ReLU layer and through the pixels.
+// attributing through the pixels and through every post-ReLU layer that is a cut (model/graph_cuts.h): a layer
+// that only part of the signal crosses (one branch of an inception block) cannot carry all of f_v.
 #include <string>
 #include <vector>
 
@@ -12,7 +13,8 @@ namespace tension::analysis {
 struct CompletenessOptions {
   int logits = 20;                     // random units of the model's last layer, when no feature is given
   std::vector<std::string> features;   // explicit features (LAYER:UNIT...) instead of random logits
-  std::vector<std::string> layers;     // attribution layers; default: every ReLU layer, plus "input"
+  std::vector<std::string> layers;     // attribution layers; default: "input" and every post-ReLU cut
+  bool all_relus = false;              // default layers also take the post-ReLU taps that are not cuts
   uint64_t seed = 0;
   size_t batch_size = 64;
   size_t limit = 0;                    // first N images (0 = all)
@@ -21,6 +23,7 @@ struct CompletenessOptions {
 struct CompletenessLayer {
   std::string layer;
   double depth = 0;                    // ReLUs preceding the layer / all ReLUs (paper App. E); 0 at pixels
+  bool cut = true;                     // every path from the input to the features crosses the layer
   double pearson = 0, spearman = 0;    // mean over features of corr(f_v, E_l) across images
   double mean_abs_diff = 0;            // mean over features and images of |f_v - E_l|
   std::vector<double> pearson_per_feature;
@@ -32,9 +35,6 @@ struct CompletenessResult {
   std::vector<CompletenessLayer> layers;   // pixels first, then by depth
   size_t images = 0, unreadable = 0;
 };
-
-// The model's ReLU layers in execution order (kind contains "ReLU").
-std::vector<std::string> relu_layers(const model::Model& m);
 
 CompletenessResult completeness(model::Model& m, const data::Dataset& ds, const CompletenessOptions& opt);
 

@@ -1,5 +1,7 @@
 #include "tension/analysis/selection.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -71,15 +73,17 @@ double score(Rule r, const SelectionItem& it, const Pool& p, const SelectionOpti
         lo = std::min(lo, d);
         hi = std::max(hi, d);
       }
-      if (!(lo < p.d_low && hi > p.d_high)) return kFails;
+      // At or past the percentiles: where many positions tie at the pooled extreme (saturating units, quantised
+      // images) the percentile is that extreme. Each side must also have its sign, so ties at 0 select nothing.
+      if (!(lo <= p.d_low && hi >= p.d_high && lo < 0 && hi > 0)) return kFails;
       return std::min(hi - p.d_high, p.d_low - lo);
     }
     case Rule::Channel: {  // both at one place: the best position's weaker side, relative to its threshold
       double best = kFails;
       for (size_t i = 0; i < it.phi_pos.size(); ++i) {
-        if (it.phi_pos[i] > p.pos_high && it.phi_neg[i] > p.neg_high) {
-          best = std::max(best, std::min(it.phi_pos[i] / std::max(p.pos_high, 1e-12),
-                                         it.phi_neg[i] / std::max(p.neg_high, 1e-12)));
+        const float pos = it.phi_pos[i], neg = it.phi_neg[i];
+        if (pos >= p.pos_high && neg >= p.neg_high && pos > 0 && neg > 0) {
+          best = std::max(best, std::min(pos / std::max(p.pos_high, 1e-12), neg / std::max(p.neg_high, 1e-12)));
         }
       }
       return best;
@@ -144,6 +148,40 @@ std::vector<Selected> select(const std::vector<SelectionItem>& items, const std:
   if (static_cast<int64_t>(passing.size()) > opt.k) passing.resize(static_cast<size_t>(opt.k));
   for (size_t i = 0; i < passing.size(); ++i) passing[i].rank = static_cast<int64_t>(i) + 1;
   return passing;
+}
+
+std::string shortfall(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
+                      const SelectionOptions& opt, size_t selected) {
+  if (static_cast<int64_t>(selected) >= opt.k) return "";
+  if (items.size() < static_cast<size_t>(opt.k)) {
+    return "the run holds " + std::to_string(items.size()) + " images, fewer than k = " + std::to_string(opt.k);
+  }
+  Pool p = pool(items, rules, opt);
+  std::string why;
+  for (Rule r : rules) {
+    size_t pass = 0;
+    for (const auto& it : items) pass += score(r, it, p, opt) != kFails;
+    if (!why.empty()) why += "; ";
+    why += std::to_string(pass) + " of " + std::to_string(items.size()) + " images pass " + rule_name(r);
+    switch (r) {
+      case Rule::Spatial:
+        why += fmt::format(" (some position's phi+ - phi- <= P{} = {:.4g} and < 0, another's >= P{} = {:.4g} and > 0)",
+                           opt.spatial_low_pct, p.d_low, opt.spatial_high_pct, p.d_high);
+        break;
+      case Rule::Channel:
+        why += fmt::format(" (one position with phi+ >= P{0} = {1:.4g} and phi- >= P{0} = {2:.4g}, both > 0)",
+                           opt.channel_pct, p.pos_high, p.neg_high);
+        break;
+      case Rule::Mti:
+        why += fmt::format(" ({:.4g} < f_v < {:.4g}, {} and {} sd of f_v)", opt.mti_low_sd * p.fv_sd,
+                           opt.mti_high_sd * p.fv_sd, opt.mti_low_sd, opt.mti_high_sd);
+        break;
+      default:
+        break;
+    }
+  }
+  if (rules.size() > 1) why += "; " + std::to_string(selected) + " pass all of them";
+  return why;
 }
 
 }  // namespace tension::analysis

@@ -20,8 +20,10 @@ struct SelectionOptions {
   int64_t k = 10;
   // mti: f_v strictly between these multiples of the standard deviation of f_v over the run.
   double mti_low_sd = -0.5, mti_high_sd = 0.0;
-  double spatial_low_pct = 1, spatial_high_pct = 99;  // spatial: phi+ - phi- below the low and above the high
-  double channel_pct = 99;                             // channel: phi+ and phi- both above it at one position
+  // spatial: phi+ - phi- at or below the low percentile (and < 0) somewhere, at or above the high one (and > 0)
+  // elsewhere. Inclusive: where positions tie at the pooled extreme the percentile equals it.
+  double spatial_low_pct = 1, spatial_high_pct = 99;
+  double channel_pct = 99;  // channel: phi+ and phi- both at or above it (and > 0) at one position
 };
 
 // A rule spec is one rule ("mti") or several joined by '+' ("spatial+mti"): an image must pass every
@@ -38,5 +40,10 @@ struct Selected {
 // The top k items under the rules (fewer when fewer pass). Percentiles are pooled over all items and positions.
 std::vector<Selected> select(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
                              const SelectionOptions& opt);
+
+// Why `select` gave fewer than k images: per rule, how many images pass it and against which thresholds. Empty
+// when `selected` reaches k.
+std::string shortfall(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
+                      const SelectionOptions& opt, size_t selected);
 
 }  // namespace tension::analysis

@@ -1,11 +1,13 @@
 #include "tension/analysis/selection_outputs.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "tension/core/csv.h"
@@ -24,41 +26,39 @@ std::string file_stem(const std::string& spec) {
   return s;
 }
 
-// Row 1: the crops; row 2: the same crops with their ± overlays (thresholds pooled over the row).
-torch::Tensor rule_grid(const FeatureView& view, const std::vector<Selected>& sel) {
+// Row 1: the crops; row 2: the same crops with their ± overlays at the given scale.
+torch::Tensor rule_grid(const FeatureView& view, const std::vector<Selected>& sel, const render::PosNegRange* range) {
   std::vector<size_t> shown;
   for (const auto& s : sel) shown.push_back(s.item);
   std::vector<torch::Tensor> images, cells;
   for (size_t i : shown) images.push_back(view.image(i));
   for (const auto& im : images) cells.push_back(view.crop(im));
-  bool overlays = !view.items().front().phi_pos.empty();
-  if (overlays) {
-    auto range = view.range(shown);
-    for (size_t j = 0; j < shown.size(); ++j) cells.push_back(view.overlay_crop(shown[j], images[j], range));
+  if (range) {
+    for (size_t j = 0; j < shown.size(); ++j) cells.push_back(view.overlay_crop(shown[j], images[j], *range));
   }
   render::GridOptions go;
   go.columns = static_cast<int64_t>(shown.size());
   return render::image_grid(torch::stack(cells), go);
 }
 
-// The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay.
-void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const SelectionOutputOptions& opt,
-                RunManifest& run) {
-  const auto& items = view.items();
+// The items the page shows: every selected image, then an even sample of the rest, then the first ones where the
+// sample met selections.
+std::vector<size_t> page_items(size_t n, const std::vector<SelectionRun>& runs, size_t page_points) {
   std::set<size_t> keep;
   for (const auto& r : runs) {
     for (const auto& s : r.selected) keep.insert(s.item);
   }
-  // Every selected image, then an even sample of the rest, then the first ones where the sample met selections.
-  const size_t n = items.size(), target = std::min(n, std::max(opt.page_points, keep.size()));
+  const size_t target = std::min(n, std::max(page_points, keep.size()));
   for (size_t j = 0; j < target && keep.size() < target; ++j) keep.insert(j * n / target);
   for (size_t i = 0; keep.size() < target; ++i) keep.insert(i);
+  return {keep.begin(), keep.end()};
+}
 
+// The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay.
+void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const std::vector<size_t>& shown,
+                const render::PosNegRange* range, RunManifest& run) {
+  const auto& items = view.items();
   std::filesystem::create_directories(run.path("points"));
-  std::vector<size_t> shown(keep.begin(), keep.end());
-  const bool overlays = !items.front().phi_pos.empty();
-  render::PosNegRange range;
-  if (overlays) range = view.range(shown);
   nlohmann::json values = nlohmann::json::array();
   double fv_max = 1e-12;  // the colour scale spans -/+ the largest |f_v|, as the static scatter's
   for (size_t i : shown) {
@@ -68,11 +68,11 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
     auto image = view.image(i);
     render::write_png(run.path(base + ".png"), image);
     render::write_png(run.path(base + "-crop.png"), view.crop(image));
-    if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, image, range));
+    if (range) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, image, *range));
     nlohmann::json v = {{"index", it.image},      {"id", view.record(i).id}, {"label", view.record(i).label},
                         {"fv", it.fv},            {"e_pos", it.e_pos},       {"e_neg", it.e_neg},
                         {"l1", it.l1},            {"image", base + ".png"},  {"crop", base + "-crop.png"},
-                        {"overlay", overlays ? base + "-overlay.png" : ""}};
+                        {"overlay", range ? base + "-overlay.png" : ""}};
     for (const auto& r : runs) {
       bool in = std::any_of(r.selected.begin(), r.selected.end(), [&](const Selected& s) { return s.item == i; });
       v["sel_" + file_stem(r.spec)] = in;
@@ -145,7 +145,26 @@ std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const
                                                   const SelectionOutputOptions& opt, RunManifest& run) {
   const auto& items = view.items();
   std::vector<SelectionRun> runs;
-  for (const auto& spec : rule_specs) runs.push_back({spec, select(items, parse_rules(spec), opt.rules)});
+  for (const auto& spec : rule_specs) {
+    auto rules = parse_rules(spec);
+    auto sel = select(items, rules, opt.rules);
+    auto why = shortfall(items, rules, opt.rules, sel.size());
+    if (!why.empty()) {
+      spdlog::warn("rule {} selected {} of k = {} images: {}", spec, sel.size(), opt.rules.k, why);
+    }
+    run["results"]["rules"][spec] = {{"selected", sel.size()}, {"k", opt.rules.k}, {"shortfall", why}};
+    runs.push_back({spec, std::move(sel), why});
+  }
+  // One overlay scale for every image the run shows: all grids and the page (the page holds every selection).
+  const auto shown = page_items(items.size(), runs, opt.page_points);
+  std::optional<render::PosNegRange> range;
+  if (!items.front().phi_pos.empty()) {
+    range = view.range(shown);
+    run["results"]["overlay_scale"] = {{"mode", opt.per_row_scale ? "per-row (grids); pooled (page)" : "pooled"},
+                                       {"images", shown.size()},
+                                       {"phi_pos", {range->pos_lo, range->pos_hi}},
+                                       {"phi_neg", {range->neg_lo, range->neg_hi}}};
+  }
 
   std::ofstream csv(run.path("selection.csv"));
   csv << "rule,rank,image_index,image,label,fv,E_pos,E_neg,score\n";
@@ -170,13 +189,19 @@ std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const
     marks.push_back(m);
     if (r.selected.empty()) continue;
     std::string png = "grid-" + file_stem(r.spec) + ".png";
-    render::write_png(run.path(png), rule_grid(view, r.selected));
+    std::optional<render::PosNegRange> row_range;
+    if (range && opt.per_row_scale) {
+      std::vector<size_t> row;
+      for (const auto& sel : r.selected) row.push_back(sel.item);
+      row_range = view.range(row);
+    }
+    render::write_png(run.path(png), rule_grid(view, r.selected, row_range ? &*row_range : range ? &*range : nullptr));
     run.add_output(png, r.spec + ": the selected images cropped to the receptive field (top row) and their ± "
-                                  "overlays (bottom row), by rank");
+                                  "overlays (bottom row, scale in results.overlay_scale), by rank");
   }
   render::write_posneg_scatter(run.path("scatter"), view.feature_spec() + " at " + view.layer(), points, marks);
   run.add_output("scatter.png", "(E+, E-) of every image, coloured by f_v, lines of constant E, selections circled");
-  write_page(view, runs, opt, run);
+  write_page(view, runs, shown, range ? &*range : nullptr, run);
   return runs;
 }
 

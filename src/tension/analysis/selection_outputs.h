@@ -14,11 +14,16 @@ namespace tension::analysis {
 struct SelectionRun {
   std::string spec;                 // as given, e.g. "spatial+mti"
   std::vector<Selected> selected;
+  std::string shortfall;            // why fewer than k were selected (empty when k were)
 };
 
 struct SelectionOutputOptions {
   SelectionOptions rules;
   size_t page_points = 2000;   // points on the interactive page (every selected image, then an even sample)
+  // The paper normalises the phi+/phi- overlays across images (Fig. 4g): one scale pooled over every image shown
+  // (all rules' grids and the page). Per-row scaling stretches each grid row to full colour, so that a row of
+  // near-zero attributions looks as tense as the MTI row: only on request.
+  bool per_row_scale = false;
 };
 
 // Applies each rule spec and writes everything into run.dir(); records the outputs in the manifest.

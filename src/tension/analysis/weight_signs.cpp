@@ -22,7 +22,8 @@ WeightSigns weight_signs(const model::Model& m, int bins, double range) {
     s.std = w.numel() > 1 ? w.std().item<double>() : 0.0;
     negative += neg;
     total += s.count;
-    if (s.std > 0) standardised.push_back((w - s.mean) / s.std);
+    // Scaled by the sd only: subtracting the mean would move the very share of negative weights Fig. 12 shows.
+    if (s.std > 0) standardised.push_back(w / s.std);
     out.layers.push_back(s);
   }
   if (out.layers.empty()) throw Error("model " + m.name() + " has no convolution or linear weights");

@@ -1,6 +1,7 @@
 #pragma once
 // Weight-sign statistics (paper App. D, Fig. 12): per layer, the fraction of negative weights, and the
-// distribution of weights standardised within each layer, aggregated over the model.
+// distribution of weights divided by their layer's standard deviation (not centred: the sign of every weight is
+// kept), aggregated over the model.
 #include <string>
 #include <vector>
 
@@ -19,7 +20,7 @@ struct WeightSigns {
   std::string model;
   std::vector<WeightLayerStats> layers;  // kernels of convolutions and linear maps (weights with >= 2 dims)
   double fraction_negative = 0;          // over every kernel weight of the model
-  std::vector<double> bin_centres;       // histogram of the per-layer standardised weights, all layers pooled
+  std::vector<double> bin_centres;       // histogram of w / sd(layer), all layers pooled
   std::vector<double> density;           // normalised so that it integrates to the fraction inside the range
 };
 

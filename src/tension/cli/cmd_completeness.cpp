@@ -18,7 +18,7 @@ namespace {
 nlohmann::json to_json(const analysis::CompletenessResult& r) {
   nlohmann::json layers = nlohmann::json::array();
   for (const auto& l : r.layers) {
-    layers.push_back({{"layer", l.layer},     {"depth", l.depth},       {"pearson", l.pearson},
+    layers.push_back({{"layer", l.layer},     {"depth", l.depth},       {"cut", l.cut}, {"pearson", l.pearson},
                       {"spearman", l.spearman}, {"mean_abs_diff", l.mean_abs_diff},
                       {"pearson_per_feature", l.pearson_per_feature}});
   }
@@ -30,7 +30,7 @@ nlohmann::json to_json(const analysis::CompletenessResult& r) {
 
 void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run) {
   std::ofstream csv(run.path("completeness.csv"));
-  csv << "model,layer,depth,pearson,spearman,mean_abs_diff\n";
+  csv << "model,layer,depth,cut,pearson,spearman,mean_abs_diff\n";
   nlohmann::json all = nlohmann::json::array();
   std::vector<render::LinePanel> panels(3);
   const std::string depth = "model depth (fraction of ReLUs before the layer)";
@@ -39,27 +39,33 @@ void write_completeness_outputs(const std::vector<analysis::CompletenessResult>&
   panels[2] = {"mean |f_v - E_l| (Fig. 13b)", depth, "mean absolute difference", {}};
   panels[2].key = "top right";
   for (const auto& r : results) {
-    render::Series p{r.model, {}, {}}, s{r.model, {}, {}}, d{r.model, {}, {}};
-    for (const auto& l : r.layers) {
-      csv << r.model << "," << l.layer << "," << l.depth << "," << l.pearson << "," << l.spearman << ","
-          << l.mean_abs_diff << "\n";
-      p.x.push_back(l.depth);
-      p.y.push_back(l.pearson);
-      s.x.push_back(l.depth);
-      s.y.push_back(l.spearman);
-      d.x.push_back(l.depth);
-      d.y.push_back(l.mean_abs_diff);
+    // Layers that are not cuts (--all-relus) are drawn as their own series: only part of f_v crosses them.
+    std::vector<render::Series> ser[2];
+    for (bool cut : {true, false}) {
+      auto name = cut ? r.model : r.model + " (not cuts)";
+      ser[cut] = {{name, {}, {}}, {name, {}, {}}, {name, {}, {}}};
     }
-    panels[0].series.push_back(p);
-    panels[1].series.push_back(s);
-    panels[2].series.push_back(d);
+    for (const auto& l : r.layers) {
+      csv << r.model << "," << l.layer << "," << l.depth << "," << (l.cut ? 1 : 0) << "," << l.pearson << ","
+          << l.spearman << "," << l.mean_abs_diff << "\n";
+      auto& s = ser[l.cut];
+      double y[3] = {l.pearson, l.spearman, l.mean_abs_diff};
+      for (int k = 0; k < 3; ++k) {
+        s[k].x.push_back(l.depth);
+        s[k].y.push_back(y[k]);
+      }
+    }
+    for (bool cut : {true, false}) {
+      for (int k = 0; k < 3 && !ser[cut][0].x.empty(); ++k) panels[k].series.push_back(ser[cut][k]);
+    }
     all.push_back(to_json(r));
   }
   csv.close();
   std::ofstream(run.path("completeness.json")) << all.dump(2) << "\n";
   render::write_line_figure(run.path("completeness"), panels);
   run["results"]["completeness"] = all;
-  run.add_output("completeness.csv", "per model and layer: depth, Pearson, Spearman, mean |f_v - E_l|");
+  run.add_output("completeness.csv", "per model and layer: depth, cut (1: every path crosses it), Pearson, Spearman, "
+                                     "mean |f_v - E_l|");
   run.add_output("completeness.json", "the same with per-feature correlations");
   run.add_output("completeness.png", "Fig. 3 / Fig. 13 (also .svg, .gp, .dat)");
 }
@@ -73,12 +79,14 @@ void register_completeness(CLI::App& app) {
   };
   static Args a;
   auto* cmd = app.add_subcommand("completeness",
-                                 "correlation of f_v and E_l = sum(S_l) through every ReLU layer and the pixels");
+                                 "correlation of f_v and E_l = sum(S_l) through the pixels and every post-ReLU cut");
   cmd->add_option("models_and_data", a.models_and_data, "MODEL [MODEL...] DATA")->required()->expected(2, -1);
   add_model_options(cmd, a.model, false);
   cmd->add_option("--logits", a.opt.logits, "random units of the last layer")->capture_default_str();
   cmd->add_option("--feature,-f", a.opt.features, "explicit features instead of random logits");
-  cmd->add_option("--layer,-l", a.opt.layers, "attribution layers (default: every ReLU layer and 'input')");
+  cmd->add_option("--layer,-l", a.opt.layers,
+                  "attribution layers (default: 'input' and every post-ReLU layer that all paths cross)");
+  cmd->add_flag("--all-relus", a.opt.all_relus, "also the post-ReLU layers that are not cuts (marked in the outputs)");
   cmd->add_option("--batch-size", a.opt.batch_size)->capture_default_str();
   cmd->add_option("--limit", a.opt.limit, "first N images (0 = all)")->capture_default_str();
   cmd->add_option("--out,-o", a.out, "output folder")->capture_default_str();
@@ -90,7 +98,7 @@ void register_completeness(CLI::App& app) {
     auto ds = data::open_dataset(data_spec);
     run["dataset"] = {{"spec", data_spec}, {"sha256", data::listing_hash(*ds)}, {"limit", a.opt.limit}};
     run["params"] = {{"logits", a.opt.logits}, {"features", a.opt.features}, {"layers", a.opt.layers},
-                     {"seed", a.opt.seed}};
+                     {"all_relus", a.opt.all_relus}, {"seed", a.opt.seed}};
     std::vector<analysis::CompletenessResult> results;
     for (const auto& spec : models) {
       ModelArgs ma = a.model;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "tension/analysis/completeness.h"
 #include "tension/analysis/weight_signs.h"
@@ -33,7 +34,7 @@ struct DemoArgs {
 // Section: the default models, their test accuracy and layers.
 void models_section(const DemoArgs& a, const data::Dataset& ds, RunManifest& run, render::HtmlPage& page,
                     std::vector<std::unique_ptr<model::Model>>& models) {
-  page.section("The embedded default models");
+  page.section("The embedded default models", "models");
   page.paragraph(fmt::format(
       "Trained by `tension train-default` on Fashion-MNIST (Debian's dataset-fashion-mnist) with a fixed seed; "
       "weights committed under models/. Evaluated here on {} ({} images).", a.data, ds.size()));
@@ -90,13 +91,13 @@ void samples_section(const data::Dataset& ds, model::Model& m, RunManifest& run,
     auto name_of = [&](int64_t k) { return k >= 0 && k < (int64_t)names.size() ? names[k] : std::to_string(k); };
     rows.push_back({std::to_string(i), name_of(label), name_of(p), label == p ? "" : "wrong"});
   }
-  page.section("Test images and predictions");
+  page.section("Test images and predictions", "samples");
   page.image("samples.png", fmt::format("The first {} test images (row by row); {} predicts {} of them right.",
                                         n, m.name(), right));
   page.table({"#", "label", m.name() + " predicts", ""}, rows);
 }
 
-// Section: completeness through every ReLU layer and the pixels, with and without BatchNorm (Fig. 3, 13).
+// Section: completeness through every post-ReLU cut and the pixels, with and without BatchNorm (Fig. 3, 13).
 void completeness_section(const DemoArgs& a, const data::Dataset& ds,
                           std::vector<std::unique_ptr<model::Model>>& models, RunManifest& run,
                           render::HtmlPage& page) {
@@ -106,10 +107,10 @@ void completeness_section(const DemoArgs& a, const data::Dataset& ds,
   std::vector<analysis::CompletenessResult> results;
   for (auto& m : models) results.push_back(analysis::completeness(*m, ds, opt));
   write_completeness_outputs(results, run);
-  page.section("Attribution completeness (paper §2, Fig. 3 and 13)");
+  page.section("Attribution completeness (paper §2, Fig. 3 and 13)", "completeness");
   page.paragraph(fmt::format(
-      "E_l = sum(S_l), S_l = grad f_v (.) h_l, against the logit f_v for every logit, through every ReLU layer and "
-      "the pixels, over the first {} test images. x = fraction of the model's ReLUs before the layer.",
+      "E_l = sum(S_l), S_l = grad f_v (.) h_l, against the logit f_v for every logit, through every post-ReLU layer "
+      "that all paths from the input cross (on these chains: every ReLU) and the pixels, over the first {} test images. x = fraction of the model's ReLUs before the layer.",
       results.front().images));
   page.image("completeness.png", "Pearson and Spearman correlation of f_v and E_l, and mean |f_v - E_l|");
   std::vector<std::vector<std::string>> rows;
@@ -127,11 +128,58 @@ void weights_section(std::vector<std::unique_ptr<model::Model>>& models, RunMani
   std::vector<analysis::WeightSigns> all;
   for (auto& m : models) all.push_back(analysis::weight_signs(*m));
   write_weight_outputs(all, run);
-  page.section("Weight signs (paper App. D, Fig. 12)");
+  page.section("Weight signs (paper App. D, Fig. 12)", "weights");
   std::string summary;
   for (const auto& w : all) summary += fmt::format("{}: {:.1f}% negative. ", w.model, 100 * w.fraction_negative);
   page.paragraph(summary);
   page.image("weights.png", "Weights standardised within each layer, pooled; fraction negative per layer");
+}
+
+// The page's opening summary: each claim of the paper the demo measures, read back from the results the sections
+// wrote, with its verdict and a link to its section.
+void add_findings(const nlohmann::json& results, const std::string& plain, const std::string& batchnorm,
+                  render::HtmlPage& page) {
+  // Lowest Pearson over the post-ReLU cuts (latent layers) and the pixels' Pearson, per model.
+  std::map<std::string, std::pair<double, double>> corr;
+  for (const auto& r : results.value("completeness", nlohmann::json::array())) {
+    double latent = 1, pixels = 1;
+    for (const auto& l : r["layers"]) {
+      double p = l["pearson"].get<double>();
+      if (l["layer"] == "input") pixels = p;
+      else if (l.value("cut", true)) latent = std::min(latent, p);
+    }
+    corr[r["model"].get<std::string>()] = {latent, pixels};
+  }
+  if (corr.count(plain)) {
+    auto [latent, pixels] = corr[plain];
+    page.finding({"E_l = sum(S_l) tracks f_v through every ReLU layer of a network without BatchNorm (§2, Fig. 3)",
+                  fmt::format("{}: lowest Pearson over its post-ReLU cuts {:.4f} (threshold 0.99)", plain, latent),
+                  latent >= 0.99 ? "holds" : "does not hold", "completeness"});
+    if (corr.count(batchnorm)) {
+      double bn = corr[batchnorm].first;
+      bool holds = pixels < latent && bn < latent - 0.05;
+      page.finding({"Completeness drops at the pixels and through BatchNorm (§2, Fig. 3)",
+                    fmt::format("{}: pixels {:.3f} vs {:.4f} inside; {}: lowest inside {:.3f}", plain, pixels, latent,
+                                batchnorm, bn),
+                    holds ? "holds" : "does not hold", "completeness"});
+    }
+  }
+  if (results.contains("fig14")) {
+    const auto& f = results["fig14"];
+    const int units = f["units"], up = f["s_pos_raised"], down = f["s_neg_lowered"];
+    page.finding({"Inverting S+ raises f_v and inverting S- lowers it (App. F, Fig. 14)",
+                  fmt::format("{} of {} S+ inversions end above their start, {} of {} S- inversions below", up, units,
+                              down, units),
+                  up == units && down == units ? "holds" : (up + down > units ? "partly" : "does not hold"),
+                  "visualization"});
+  }
+  for (const char* task : {"abs", "xor"}) {
+    if (!results.contains("toy") || !results["toy"].contains(task)) continue;
+    for (const auto& c : results["toy"][task]["claims"]) {
+      page.finding({std::string("Toy ") + task + ": " + c["claim"].get<std::string>(), c["measured"],
+                    c["holds"].get<bool>() ? "holds" : "does not hold", "toy"});
+    }
+  }
 }
 
 }  // namespace
@@ -163,6 +211,7 @@ void register_demo(CLI::App& app) {
     toy_section(a.seed, run, page);
     visualization_section(*ds, *models.front(), a.seed, run, page);
     atlas_section(a.atlas_data, a.models.front(), a.seed, run, page);
+    add_findings(run["results"], a.models.front(), a.models.back(), page);
     page.write(run.path("index.html"));
     run.add_output("index.html", "the report");
     run.write();

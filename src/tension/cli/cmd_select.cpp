@@ -38,6 +38,8 @@ void register_select(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--overlay-lo", a.view.overlay_lo_pct, "overlay: lower threshold percentile")->capture_default_str();
   cmd->add_option("--overlay-hi", a.view.overlay_hi_pct, "overlay: upper threshold percentile")->capture_default_str();
+  cmd->add_flag("--per-row-scale", a.opt.per_row_scale,
+               "overlay scale per grid row instead of pooled over every image shown (the paper pools)");
   cmd->add_option("--canvas", a.view.canvas, "side of a drawn crop in pixels")->capture_default_str();
   cmd->add_option("--page-points", a.opt.page_points, "points on the interactive page")->capture_default_str();
   cmd->add_option("--rows", a.rows, "also draw MEI and MII rows of this many images for every feature of the run "
@@ -54,7 +56,8 @@ void register_select(CLI::App& app) {
                      {"mti_sd", {a.opt.rules.mti_low_sd, a.opt.rules.mti_high_sd}},
                      {"spatial_pct", {a.opt.rules.spatial_low_pct, a.opt.rules.spatial_high_pct}},
                      {"channel_pct", a.opt.rules.channel_pct},
-                     {"overlay_pct", {a.view.overlay_lo_pct, a.view.overlay_hi_pct}}};
+                     {"overlay_pct", {a.view.overlay_lo_pct, a.view.overlay_hi_pct}},
+                     {"per_row_scale", a.opt.per_row_scale}};
     run["run_config"] = in.store->config();
     run.write("running");
     analysis::FeatureView view(*in.store, *in.model, *in.data, f, l, a.view);

@@ -15,7 +15,7 @@ void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunMani
   std::ofstream csv(run.path("weights.csv"));
   csv << "model,parameter,count,fraction_negative,mean,std\n";
   std::vector<render::LinePanel> panels(2);
-  panels[0] = {"weights standardised per layer (Fig. 12)", "standardised weight", "density", {}};
+  panels[0] = {"weights scaled by their layer's sd (Fig. 12)", "w / sd(layer), not centred", "density", {}};
   panels[0].key = "top left";
   panels[1] = {"fraction of negative weights per layer", "relative layer position", "fraction negative", {},
                true, 0.0, 1.0};

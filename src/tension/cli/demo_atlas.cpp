@@ -32,7 +32,7 @@ void atlas_section(const std::string& data, const std::string& model_name, uint6
   const auto& res = ar["results"]["atlas"];
   run["results"]["atlas"] = res;
 
-  page.section("The feature attribution atlas (paper §5, Fig 6)");
+  page.section("The feature attribution atlas (paper §5, Fig 6)", "atlas");
   page.paragraph(fmt::format(
       "{} of {} attributed to {} over all {} images of {} (tension attribute); the atlas takes the top {} by L2,1 "
       "attribution norm, lays out S summed over space with UMAP (10 neighbours, min_dist 0.1, cosine), grids the "

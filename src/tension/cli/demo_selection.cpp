@@ -70,7 +70,7 @@ void selection_section(const std::string& data, const std::string& model_name, s
   analysis::write_mei_mii_rows(ptrs, 8, run.path("mei-mii.png"));
   run.add_output("mei-mii.png", "MEI and MII rows of units of conv2, conv3, fc1 and two k-means directions (Fig 2)");
 
-  page.section("Exciting, inhibiting and tense images (paper §3, Fig 2 and 4)");
+  page.section("Exciting, inhibiting and tense images (paper §3, Fig 2 and 4)", "selection");
   page.paragraph(fmt::format(
       "{} of {} attributed to relu2 over the first {} test images (tension attribute, then tension select). "
       "Rules: mei/mii = top/bottom f_v; mti = top ||S||_1 with -0.5 sd < f_v < 0; spatial = phi+ - phi- below its "

@@ -1,5 +1,6 @@
 #include "tension/cli/layer_table.h"
 
+#include "tension/model/graph_cuts.h"
 #include "tension/model/receptive_field.h"
 
 namespace tension::cli {
@@ -18,29 +19,40 @@ LayerTable layer_table(model::Model& m, uint64_t seed) {
   model::ReceptiveFieldOptions rfo;
   rfo.seed = seed;
   auto geo = model::tap_geometry(m, taps, rfo);
+  auto cuts = model::analyse_cuts(m);
   LayerTable t;
   t.header = {"layer", "kind", "shape (C x H x W)", "centre unit", "receptive field [top,bottom) x [left,right)",
-              "RF size"};
+              "RF size", "cut", "ReLUs before"};
   t.json = nlohmann::json::array();
   for (size_t i = 0; i < geo.size(); ++i) {
     const auto& g = geo[i];
     const auto& kind = m.layers()[i].kind;
+    const auto& c = cuts.taps[i];
+    // "cut": every path from the input to the output crosses the tap (where completeness is measured).
+    std::string cut = c.cut ? (c.post_relu ? "yes, post-ReLU" : "yes") : "no";
+    if (!c.same_as.empty()) cut += " (= " + c.same_as + ")";
+    const std::string relus = std::to_string(c.relus_before) + "/" + std::to_string(cuts.total_relus);
     if (!g.error.empty()) {
-      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-"});
-      t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}});
+      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", cut, relus});
+      t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}, {"cut", c.cut}});
       continue;
     }
     std::string unit = g.spatial ? "@" + std::to_string(g.row) + "," + std::to_string(g.col) : "-";
     std::string box = "[" + std::to_string(g.rf.top) + "," + std::to_string(g.rf.bottom) + ") x [" +
                       std::to_string(g.rf.left) + "," + std::to_string(g.rf.right) + ")";
     t.rows.push_back({g.tap.layer, kind, shape_str(g.shape), unit, box,
-                      std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width())});
+                      std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width()), cut, relus});
     t.json.push_back({{"layer", g.tap.layer},
                       {"kind", kind},
                       {"shape", g.shape},
                       {"centre", {g.row, g.col}},
                       {"receptive_field", {{"top", g.rf.top}, {"left", g.rf.left}, {"bottom", g.rf.bottom},
-                                           {"right", g.rf.right}}}});
+                                           {"right", g.rf.right}}},
+                      {"cut", c.cut},
+                      {"post_relu", c.post_relu},
+                      {"same_as", c.same_as},
+                      {"relus_before", c.relus_before},
+                      {"total_relus", cuts.total_relus}});
   }
   return t;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// The table `tension layers` prints and the demo page shows: every tap, its shape and centre-unit RF.
+// The table `tension layers` prints and the demo page shows: every tap, its shape, centre-unit RF, and whether
+// every path from the input to the output crosses it (a cut: where completeness is measured).
 #include <nlohmann/json.hpp>
 
 #include <string>

@@ -45,7 +45,8 @@ model::Tap feature_tap(const model::Model& m, const std::string& layer) {
     if (l.name == layer + "_pre_relu") return {l.name, model::TapSide::Output};
   }
   for (const auto& l : layers) {
-    if (l.name == layer && l.kind.find("ReLU") != std::string::npos) return {layer, model::TapSide::Input};
+    // Exactly a ReLU module: "mixed4a_pre_relu" (kind InceptionPreReLU) is itself the pre-activation.
+    if (l.name == layer && l.kind == "ReLU") return {layer, model::TapSide::Input};
   }
   return {layer, model::TapSide::Output};
 }

@@ -8,11 +8,22 @@ namespace tension::render {
 
 std::string html_escape(const std::string& s);
 
+// One of the paper's claims as a report measured it: the page opens with these, each linking to its section.
+struct Finding {
+  std::string claim;      // the paper's statement, with its figure or section
+  std::string measured;   // what this run measured
+  std::string verdict;    // "holds", "does not hold", "partly"
+  std::string anchor;     // the section's id
+};
+
 class HtmlPage {
  public:
   explicit HtmlPage(std::string title);
 
-  void section(const std::string& heading);
+  // A section heading with an anchor (`id`, or "section-N"), listed in the page's table of contents.
+  void section(const std::string& heading, const std::string& id = "");
+  // Findings are drawn first, above the table of contents, in the order given.
+  void finding(const Finding& f);
   void paragraph(const std::string& text);   // text is escaped
   void raw(const std::string& html);         // trusted markup
   void table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
@@ -25,6 +36,10 @@ class HtmlPage {
  private:
   std::string title_;
   std::string body_;
+  std::vector<std::pair<std::string, std::string>> toc_;  // id, heading
+  std::vector<Finding> findings_;
+
+  std::string lead() const;  // the findings and the table of contents
 };
 
 }  // namespace tension::render
