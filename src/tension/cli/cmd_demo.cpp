@@ -210,6 +210,7 @@ void register_demo(CLI::App& app) {
     selection_section(a.data, a.models.front(), a.completeness_images, a.seed, run, page);
     toy_section(a.seed, run, page);
     visualization_section(*ds, *models.front(), a.seed, run, page);
+    inversion_section(*ds, *models.front(), a.seed, run, page);
     atlas_section(a.atlas_data, a.models.front(), a.seed, run, page);
     add_findings(run["results"], a.models.front(), a.models.back(), page);
     page.write(run.path("index.html"));

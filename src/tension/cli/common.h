@@ -70,6 +70,7 @@ void register_visualize(CLI::App& app);
 void register_spectrum(CLI::App& app);
 void register_toy(CLI::App& app);
 void register_atlas(CLI::App& app);
+void register_inversion_check(CLI::App& app);
 
 // The demo's selection section (Fig 2, Fig 4): runs on the first `images` of data with the default model.
 void selection_section(const std::string& data, const std::string& model_name, size_t images, uint64_t seed,
@@ -83,6 +84,10 @@ void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run);
 // The demo's feature-visualisation section (Fig. 5, Fig. 14) on model m (the default) and the dataset.
 void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,
                            render::HtmlPage& page);
+
+// The demo's App. F section (Fig. 14): the inversion check on model m (the default) and the dataset.
+void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,
+                       render::HtmlPage& page);
 
 // The demo's atlas section (Fig. 6): one feature of the default model over the whole of `data`.
 void atlas_section(const std::string& data, const std::string& model_name, uint64_t seed, RunManifest& run,

@@ -38,6 +38,17 @@ void run_gnuplot(const std::string& dir, const std::string& script) {
   if (status != 0) throw Error("gnuplot failed on " + script + ": " + out);
 }
 
+namespace {
+
+// The settings every panel of a figure starts with.
+void panel_header(std::ostream& gp, const std::string& title, const std::string& xlabel, const std::string& ylabel,
+                  const std::string& key) {
+  gp << "set title " << gnuplot_quote(title) << "\nset xlabel " << gnuplot_quote(xlabel) << "\nset ylabel "
+     << gnuplot_quote(ylabel) << "\nset grid\nset key " << key << "\n";
+}
+
+}  // namespace
+
 void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels) {
   std::ofstream dat(stem + ".dat");
   // One gnuplot data block per (panel, series), separated by two blank lines (addressed with `index`).
@@ -59,14 +70,50 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
     gp << "set multiplot layout 1," << panels.size() << "\n";
     block = 0;
     for (const auto& p : panels) {
-      gp << "set title " << gnuplot_quote(p.title) << "\nset xlabel " << gnuplot_quote(p.xlabel)
-         << "\nset ylabel " << gnuplot_quote(p.ylabel) << "\nset grid\nset key " << p.key << "\n";
+      panel_header(gp, p.title, p.xlabel, p.ylabel, p.key);
       gp << (p.fixed_y ? "set yrange [" + std::to_string(p.ymin) + ":" + std::to_string(p.ymax) + "]\n"
                        : std::string("set autoscale y\n"));
       gp << "plot ";
       for (size_t i = 0; i < p.series.size(); ++i) {
         gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++
            << " using 1:2 with linespoints lw 2 pt 7 title " << gnuplot_quote(p.series[i].name);
+      }
+      gp << "\n";
+    }
+    gp << "unset multiplot\n";
+  });
+  gp.close();
+  run_gnuplot(stem_dir(stem), name + ".gp");
+}
+
+void write_band_figure(const std::string& stem, const std::vector<BandPanel>& panels) {
+  std::ofstream dat(stem + ".dat");
+  // One data block per (panel, band): x lo mid hi.
+  for (const auto& p : panels) {
+    for (const auto& b : p.bands) {
+      dat << "# " << p.title << " / " << b.name << ": x lo mid hi\n";
+      for (size_t i = 0; i < b.x.size(); ++i) {
+        dat << b.x[i] << " " << b.lo[i] << " " << b.mid[i] << " " << b.hi[i] << "\n";
+      }
+      dat << "\n\n";
+    }
+  }
+  dat.close();
+  const int w = 400 * static_cast<int>(panels.size()), h = 380;
+  std::ofstream gp(stem + ".gp");
+  const std::string name = stem_name(stem), data = gnuplot_quote(name + ".dat");
+  gp << "set datafile separator whitespace\nset style fill transparent solid 0.25 noborder\n";
+  for_each_terminal(gp, name, w, h, [&] {
+    gp << "set multiplot layout 1," << panels.size() << "\n";
+    int block = 0;
+    for (const auto& p : panels) {
+      panel_header(gp, p.title, p.xlabel, p.ylabel, p.key);
+      gp << "plot ";
+      for (size_t i = 0; i < p.bands.size(); ++i, ++block) {
+        const auto colour = gnuplot_quote(p.bands[i].colour);
+        gp << (i ? ", " : "") << data << " index " << block << " using 1:2:4 with filledcurves lc rgb " << colour
+           << " notitle, " << data << " index " << block << " using 1:3 with lines lw 2 lc rgb " << colour
+           << " title " << gnuplot_quote(p.bands[i].name);
       }
       gp << "\n";
     }

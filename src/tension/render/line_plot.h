@@ -26,6 +26,25 @@ struct LinePanel {
 // gnuplot fails (its stderr in the message).
 void write_line_figure(const std::string& stem, const std::vector<LinePanel>& panels);
 
+// A median (or any central) line with a shaded range around it.
+struct Band {
+  std::string name;
+  std::string colour;                   // "#rrggbb"
+  std::vector<double> x, lo, mid, hi;
+};
+
+struct BandPanel {
+  std::string title;
+  std::string xlabel;
+  std::string ylabel;
+  std::vector<Band> bands;
+  std::string key = "top left";
+};
+
+// Writes STEM.dat, STEM.gp, STEM.png and STEM.svg with the panels side by side: per band, [lo, hi] shaded in its
+// colour and `mid` drawn over it as a line. Throws tension::Error when gnuplot fails.
+void write_band_figure(const std::string& stem, const std::vector<BandPanel>& panels);
+
 // Runs gnuplot on DIR/SCRIPT from inside DIR (so the script names its data and outputs relative to it);
 // throws tension::Error with gnuplot's output when it exits non-zero.
 void run_gnuplot(const std::string& dir, const std::string& script);

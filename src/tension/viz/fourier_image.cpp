@@ -19,7 +19,7 @@ class FourierImage : public Parameterization {
       auto z = seed_logits(opt.seed_images().to(torch::kFloat)).to(opt.device());
       coeffs_ = torch::view_as_real(torch::fft::rfft2(z * kFourierDivisor, c10::nullopt, {-2, -1}, "ortho") / scale_);
     } else {
-      coeffs_ = torch::randn({opt.batch(), opt.channels(), size_, size_ / 2 + 1, 2}, cpu_generator(opt.seed())) * 0.01;
+      coeffs_ = initial_values(opt, {opt.channels(), size_, size_ / 2 + 1, 2}, Draw::Normal) * 0.01;
     }
     coeffs_ = coeffs_.to(opt.device()).detach().contiguous().requires_grad_(true);
   }

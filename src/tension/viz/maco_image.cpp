@@ -34,7 +34,7 @@ MacoImage::MacoImage(const ImageOptions& opt, const torch::Tensor& spectrum)
                 c10::str(spectrum.sizes()));
   }
   magnitude_ = fit_spectrum(spectrum, size_).to(opt.device()).unsqueeze(0);
-  auto phase = (torch::rand({opt.batch(), opt.channels(), size_, w}, cpu_generator(opt.seed())) * 2 - 1) * M_PI;
+  auto phase = (initial_values(opt, {opt.channels(), size_, w}, Draw::Uniform) * 2 - 1) * M_PI;
   phase_ = phase.to(opt.device()).requires_grad_(true);
 }
 

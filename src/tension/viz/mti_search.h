@@ -16,8 +16,13 @@ struct MtiPick {
   bool in_window = false;  // false: no image had -0.5 sd < f_v < 0, and this is the largest ||S||_1 overall
 };
 
-// For each feature of `a`, the image of largest ||S||_1 at the attributor's first layer with -0.5 sd(f_v) < f_v < 0
-// (DESIGN.md on the paper's empty interval) among the first `limit` images of `ds`.
+// For each feature of `a`, the k images of largest ||S||_1 at the attributor's first layer with
+// -0.5 sd(f_v) < f_v < 0 (DESIGN.md on the paper's empty interval) among the first `limit` images of `ds`, best
+// first; when fewer than k lie in that window, the rest are the largest ||S||_1 outside it (in_window false).
+std::vector<std::vector<MtiPick>> find_mti_sets(attribution::Attributor& a, const data::Dataset& ds, size_t limit,
+                                                size_t k);
+
+// The best MTI of each feature: find_mti_sets with k = 1.
 std::vector<MtiPick> find_mtis(attribution::Attributor& a, const data::Dataset& ds, size_t limit);
 
 }  // namespace tension::viz

@@ -1,5 +1,7 @@
 #include "tension/viz/parameterization.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "tension/core/error.h"
 #include "tension/viz/color.h"
 #include "tension/viz/image_options.h"
@@ -25,9 +27,24 @@ void check_image_options(const ImageOptions& opt) {
       throw Error("seed images must be " + c10::str(c10::IntArrayRef(want)) + ", got " + c10::str(s.sizes()));
     }
   }
+  if (!opt.item_seeds().empty() && static_cast<int64_t>(opt.item_seeds().size()) != opt.batch()) {
+    throw Error("one item seed per image is needed: " + std::to_string(opt.item_seeds().size()) + " for " +
+                std::to_string(opt.batch()) + " images");
+  }
 }
 
-at::Generator cpu_generator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
+torch::Tensor initial_values(const ImageOptions& opt, std::vector<int64_t> item_shape, Draw draw) {
+  auto sample = [&](int64_t n, uint64_t seed) {
+    auto shape = item_shape;
+    shape.insert(shape.begin(), n);
+    auto g = at::make_generator<at::CPUGeneratorImpl>(seed);
+    return draw == Draw::Normal ? torch::randn(shape, g) : torch::rand(shape, g);
+  };
+  if (opt.item_seeds().empty()) return sample(opt.batch(), opt.seed());
+  std::vector<torch::Tensor> items;
+  for (uint64_t s : opt.item_seeds()) items.push_back(sample(1, s));
+  return torch::cat(items);
+}
 
 std::unique_ptr<Parameterization> make_parameterization(const std::string& kind, const ImageOptions& opt,
                                                         const torch::Tensor& spectrum) {

@@ -26,6 +26,10 @@ struct ImageOptions {
   TORCH_ARG(int64_t, channels);    // 1 (grey) or 3 (RGB)
   TORCH_ARG(int64_t, size);        // square canvas side
   TORCH_ARG(uint64_t, seed) = 0;   // random initial values (noise mode)
+  // One seed per image (noise mode): image b's initial values come from item_seeds[b] alone, so that it starts
+  // the same in any batch (a batch of one with item_seeds {s} starts as one with seed s). Empty: `seed` draws
+  // the whole batch.
+  TORCH_ARG(std::vector<uint64_t>, item_seeds);
   // [B, C, size, size] in [0, 1]: start from these images (accentuation); undefined = start from noise.
   TORCH_ARG(torch::Tensor, seed_images);
   TORCH_ARG(torch::Device, device) = torch::kCPU;

@@ -12,7 +12,7 @@ class PixelImage : public Parameterization {
     if (opt.seed_images().defined()) {
       z_ = seed_logits(opt.seed_images().to(torch::kFloat));
     } else {
-      z_ = torch::randn({opt.batch(), opt.channels(), opt.size(), opt.size()}, cpu_generator(opt.seed())) * 0.01;
+      z_ = initial_values(opt, {opt.channels(), opt.size(), opt.size()}, Draw::Normal) * 0.01;
     }
     z_ = z_.to(opt.device()).detach().requires_grad_(true);
   }
