@@ -173,6 +173,19 @@ void add_findings(const nlohmann::json& results, const std::string& plain, const
                   up == units && down == units ? "holds" : (up + down > units ? "partly" : "does not hold"),
                   "visualization"});
   }
+  if (results.contains("inversion_check")) {
+    std::string measured;
+    double worst = 1;
+    for (const auto& [layer, r] : results["inversion_check"].items()) {
+      const double both = r["both"];
+      worst = std::min(worst, both);
+      measured += fmt::format("{}{}: {:.0f}%", measured.empty() ? "" : ", ", layer, 100 * both);
+    }
+    const char* verdict = worst >= 0.9 ? "holds" : worst >= 0.5 ? "partly" : "does not hold";
+    page.finding({"Per layer, S+ inversions end above their start and S- inversions below (App. F, Fig. 14)",
+                  "(unit, MTI) pairs where both hold: " + measured + " (holds: at least 90% in every layer)", verdict,
+                  "inversion"});
+  }
   for (const char* task : {"abs", "xor"}) {
     if (!results.contains("toy") || !results["toy"].contains(task)) continue;
     for (const auto& c : results["toy"][task]["claims"]) {

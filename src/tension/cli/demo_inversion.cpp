@@ -34,7 +34,7 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
   run.add_output("inversion-check/curves.csv", "every inversion's f_v per step (tension inversion-check's columns)");
   run.add_output("inversion-check/summary.csv", "per layer: fractions of pairs where S+ raised f_v, S- lowered it");
 
-  page.section("Do attribution inversions excite and inhibit? (paper App. F, Fig. 14)");
+  page.section("Do attribution inversions excite and inhibit? (paper App. F, Fig. 14)", "inversion");
   page.paragraph(fmt::format(
       "For each layer, {} random units (read pre-ReLU at the centre); for each unit its {} MTIs among the first {} "
       "test images (largest ||S||_1 through the layer before, with -0.5 sd < f_v < 0); for each (unit, MTI) an "

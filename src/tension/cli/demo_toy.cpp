@@ -8,7 +8,7 @@
 namespace tension::cli {
 
 void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page) {
-  page.section("Toy models of superposition (paper §6, App. G; Fig. 7, Fig. 15)");
+  page.section("Toy models of superposition (paper §6, App. G; Fig. 7, Fig. 15)", "toy");
   // A fifth of the paper's restarts (under a minute on two cores); `tension toy abs|xor` runs the full
   // protocol (1,000 restarts x 20,000 steps per width, about 3 minutes for both tasks).
   const int64_t restarts = 200, steps = 20000;

@@ -133,7 +133,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   }
   run["results"]["fig14"] = {{"units", fig14_units}, {"s_pos_raised", raised}, {"s_neg_lowered", lowered}};
 
-  page.section("Accentuation and inversion (paper §4, Fig. 5; App. F, Fig. 14)");
+  page.section("Accentuation and inversion (paper §4, Fig. 5; App. F, Fig. 14)", "visualization");
   std::string units;
   for (size_t u = 0; u < fig5_units; ++u) {
     units += fmt::format("{}{} (MTI: test image {}, f_v = {:.3g} = {:.2f} sd)", u ? "; " : "", features[u].spec,
