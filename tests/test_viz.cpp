@@ -13,7 +13,7 @@
 #include "tension/model/torchscript_model.h"
 #include "tension/viz/attribution_target.h"
 #include "tension/viz/color.h"
-#include "tension/render/blur.h"
+#include "tension/core/blur.h"
 #include "tension/viz/opacity.h"
 #include "tension/viz/parameterization.h"
 #include "tension/viz/render.h"
@@ -297,7 +297,7 @@ TEST(VizOpacity, NormalisedClippedAndBlurred) {
   auto sharp = viz::opacity(g, viz::OpacityOptions().blur_sigma(0));
   EXPECT_NEAR(sharp[1].ge(1 - 1e-6).to(torch::kDouble).mean().item<double>(), 0.03, 0.002);
   // Blurring a flat field leaves it flat (mirrored borders).
-  auto flat = render::gaussian_blur(torch::ones({1, 1, 8, 8}), 2);
+  auto flat = tension::gaussian_blur(torch::ones({1, 1, 8, 8}), 2);
   EXPECT_LT((flat - 1).abs().max().item<double>(), 1e-5);
 }
 

@@ -4,32 +4,13 @@
 #include <cmath>
 #include <map>
 
+#include "tension/analysis/feature_field.h"
 #include "tension/attribution/attributor.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
 #include "tension/feature/feature.h"
 
 namespace tension::analysis {
-
-namespace {
-
-// b grown to a square (the shorter side padded on both sides), kept inside [0, h) x [0, w).
-model::Box square(model::Box b, int64_t h, int64_t w) {
-  auto grow = [](int64_t& lo, int64_t& hi, int64_t want, int64_t limit) {
-    int64_t extra = want - (hi - lo);
-    lo -= extra / 2;
-    hi += extra - extra / 2;
-    if (lo < 0) hi -= lo, lo = 0;
-    if (hi > limit) lo -= hi - limit, hi = limit;
-    lo = std::max<int64_t>(lo, 0);
-  };
-  int64_t side = std::min(std::max(b.height(), b.width()), std::min(h, w));
-  grow(b.top, b.bottom, side, h);
-  grow(b.left, b.right, side, w);
-  return b;
-}
-
-}  // namespace
 
 FeatureView::FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data,
                          size_t feature, size_t layer, FeatureViewOptions opt)
@@ -72,11 +53,7 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
   std::vector<model::Tap> taps{ftap};
   if (layer_ != attribution::kInputLayer) taps.push_back(model::parse_tap(layer_));
   auto probe = model_.run(model::random_inputs(model_, {1, 0}), taps).taps;
-  if (probe[0].dim() == 4) {
-    auto [r, c] = feature::feature_position(f, probe[0]);
-    rf_ = square(model::receptive_field(model_, ftap, r, c), in.height, in.width);
-  }
-  if (rf_.height() == 0) rf_ = {0, 0, in.height, in.width};  // a layer without positions sees the whole image
+  rf_ = feature_field(model_, f, opt_.field);
   if (layer_ == attribution::kInputLayer) {
     layer_h_ = in.height;
     layer_w_ = in.width;
@@ -94,16 +71,7 @@ torch::Tensor FeatureView::image(size_t item) const {
   return data::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
 }
 
-// chw at the model's input size, cropped to the receptive field and resized to the canvas.
-torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const {
-  namespace F = torch::nn::functional;
-  auto c = chw.slice(1, rf_.top, rf_.bottom).slice(2, rf_.left, rf_.right).unsqueeze(0).to(torch::kFloat);
-  return F::interpolate(c, F::InterpolateFuncOptions()
-                               .size(std::vector<int64_t>{opt_.canvas, opt_.canvas})
-                               .mode(torch::kBilinear)
-                               .align_corners(false))[0]
-      .clamp(0, 1);
-}
+torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const { return crop_resized(chw, rf_, opt_.canvas); }
 
 torch::Tensor FeatureView::crop(const torch::Tensor& image) const {
   auto c = upscaled_crop(image);

@@ -9,7 +9,7 @@
 #include "tension/analysis/selection.h"
 #include "tension/data/dataset.h"
 #include "tension/model/model.h"
-#include "tension/model/receptive_field.h"
+#include "tension/model/effective_field.h"
 #include "tension/render/posneg.h"
 #include "tension/store/run_store.h"
 
@@ -19,6 +19,7 @@ struct FeatureViewOptions {
   int64_t canvas = 160;          // side of a crop as drawn, in pixels
   double blur_fraction = 2.0 / 512;  // blur sd as a fraction of the image side (the paper: 2 px at 512)
   double overlay_lo_pct = 50, overlay_hi_pct = 95;  // thresholds pooled over the shown set
+  model::EffectiveFieldOptions field;  // the crop: the feature's effective receptive field (threshold 0.05)
 };
 
 class FeatureView {
@@ -32,13 +33,13 @@ class FeatureView {
   const store::ImageRecord& record(size_t item) const { return records_[item]; }
   const std::string& feature_spec() const { return feature_spec_; }
   const std::string& layer() const { return layer_; }
-  // The feature's receptive field in input pixels, made square (clamped to the image).
+  // The feature's effective receptive field in input pixels, square (analysis/feature_field.h): the crop.
   const model::Box& receptive_field() const { return rf_; }
 
   // The image of an item as the model sees it, in [0, 1]: [C, H, W]. Loads and decodes it: callers pass it on
   // to crop() and overlay_crop().
   torch::Tensor image(size_t item) const;
-  // An item's image cropped to the receptive field, drawn at the canvas size: [3, S, S].
+  // An item's image cropped to the effective receptive field, drawn at the canvas size: [3, S, S].
   torch::Tensor crop(const torch::Tensor& image) const;
   // The overlay thresholds for a shown set of items (pooled percentiles of phi+ and phi-).
   render::PosNegRange range(const std::vector<size_t>& shown) const;

@@ -13,12 +13,9 @@ torch::Tensor icon_tile(const Icon& icon, const model::Box& rf, const model::Inp
   const int64_t side = icon.image.size(-1);
   auto img = icon.image.to(torch::kFloat).cpu(), alpha = icon.alpha.to(torch::kFloat).cpu();
   if (rf.height() > 0) {
-    const double sy = static_cast<double>(side) / input.height, sx = static_cast<double>(side) / input.width;
-    auto at = [](double v, int64_t hi) { return std::clamp<int64_t>(static_cast<int64_t>(std::lround(v)), 0, hi); };
-    const int64_t top = at(rf.top * sy, side - 1), left = at(rf.left * sx, side - 1);
-    const int64_t bottom = std::max(top + 1, at(rf.bottom * sy, side)), right = std::max(left + 1, at(rf.right * sx, side));
-    img = img.slice(1, top, bottom).slice(2, left, right);
-    alpha = alpha.slice(1, top, bottom).slice(2, left, right);
+    auto b = model::scale_box(rf, input.height, input.width, side, side);
+    img = img.slice(1, b.top, b.bottom).slice(2, b.left, b.right);
+    alpha = alpha.slice(1, b.top, b.bottom).slice(2, b.left, b.right);
   }
   namespace F = torch::nn::functional;
   auto resize = [&](const torch::Tensor& t) {

@@ -209,8 +209,12 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
                             {run.path("icons")}, &rendered);
   run.add_timing("atlas_icons", seconds_since(t0));
 
-  // The picture: icons cropped to the receptive field, bordered by their f_v.
-  analysis::FeatureView view(st, m, ds, feature, layer);
+  // The picture: icons cropped to the effective receptive field, bordered by their f_v.
+  analysis::FeatureViewOptions vo;
+  vo.field = opt.field;
+  analysis::FeatureView view(st, m, ds, feature, layer, vo);
+  const auto& rf = view.receptive_field();
+  results["field"] = {{"threshold", opt.field.threshold}, {"box", {rf.top, rf.left, rf.bottom, rf.right}}};
   auto tile_opt = opt.tile;
   tile_opt.fv_lo = fv_lo;
   tile_opt.fv_hi = fv_hi;

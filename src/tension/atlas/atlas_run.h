@@ -11,10 +11,18 @@
 #include "tension/atlas/umap.h"
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
+#include "tension/model/effective_field.h"
 #include "tension/model/model.h"
 #include "tension/store/run_store.h"
 
 namespace tension::atlas {
+
+// The paper code's crop for the atlas: the effective receptive field thresholded at 0.2 (figures use 0.05).
+inline model::EffectiveFieldOptions atlas_field() {
+  model::EffectiveFieldOptions f;
+  f.threshold = 0.2;
+  return f;
+}
 
 struct AtlasOptions {
   size_t images = 10000;          // the top N images of the run by L2,1 norm (the paper: 100,000 training images)
@@ -26,6 +34,7 @@ struct AtlasOptions {
   size_t spectrum_images = 2000;  // MACO's magnitude spectrum from the first N images of the dataset
   int top_images = 8;             // per cell on the page
   size_t batch_size = 64;         // the second attribution pass
+  model::EffectiveFieldOptions field = atlas_field();  // icon and page crops: threshold 0.2, the paper's atlas
 };
 
 // Writes into run.dir(): selection.png (Fig 6a), layout.png (Fig 6b), atlas.png (Fig 6c), page.html with its

@@ -43,6 +43,10 @@ void register_atlas(CLI::App& app) {
   cmd->add_option("--colour-sds", o.colour_sds, "border colours span mean -/+ this many sd of f_v")
       ->capture_default_str();
   cmd->add_option("--top-images", o.top_images, "images per cell on the page")->capture_default_str();
+  cmd->add_option("--rf-threshold", o.field.threshold,
+                  "icon and image crops: the effective receptive field above this fraction of its peak (the paper's "
+                  "atlas: 0.2)")
+      ->capture_default_str();
   cmd->callback([] {
     auto in = open_run_inputs(a.run);
     const size_t f = run_feature_index(*in.store, a.feature), l = run_layer_index(*in.store, a.layer);
@@ -62,7 +66,8 @@ void register_atlas(CLI::App& app) {
                                 {"draws", o.icons.draws}, {"cos_power", o.icons.cos_power},
                                 {"canvas", o.icons.canvas}, {"param", o.icons.param}}},
                      {"icon_px", o.tile.px},
-                     {"colour_sds", o.colour_sds}};
+                     {"colour_sds", o.colour_sds},
+                     {"rf_threshold", o.field.threshold}};
     run["run_config"] = in.store->config();
     run.write("running");
     atlas::write_atlas(*in.store, *in.model, *in.data, f, l, a.opt, run);

@@ -186,10 +186,12 @@ void add_findings(const nlohmann::json& results, const std::string& plain, const
                   "(unit, MTI) pairs where both hold: " + measured + " (holds: at least 90% in every layer)", verdict,
                   "inversion"});
   }
-  for (const char* task : {"abs", "xor"}) {
-    if (!results.contains("toy") || !results["toy"].contains(task)) continue;
-    for (const auto& c : results["toy"][task]["claims"]) {
-      page.finding({std::string("Toy ") + task + ": " + c["claim"].get<std::string>(), c["measured"],
+  const std::vector<std::pair<std::string, std::string>> toys = {
+      {"abs", "Toy abs"}, {"xor", "Toy XOR"}, {"abs_code", "Toy abs, the released code's p_on 0.01"}};
+  for (const auto& [key, label] : toys) {
+    if (!results.contains("toy") || !results["toy"].contains(key)) continue;
+    for (const auto& c : results["toy"][key]["claims"]) {
+      page.finding({label + ": " + c["claim"].get<std::string>(), c["measured"],
                     c["holds"].get<bool>() ? "holds" : "does not hold", "toy"});
     }
   }

@@ -41,6 +41,9 @@ void register_select(CLI::App& app) {
   cmd->add_flag("--per-row-scale", a.opt.per_row_scale,
                "overlay scale per grid row instead of pooled over every image shown (the paper pools)");
   cmd->add_option("--canvas", a.view.canvas, "side of a drawn crop in pixels")->capture_default_str();
+  cmd->add_option("--rf-threshold", a.view.field.threshold,
+                  "crops: the effective receptive field above this fraction of its peak (the paper's figures: 0.05)")
+      ->capture_default_str();
   cmd->add_option("--page-points", a.opt.page_points, "points on the interactive page")->capture_default_str();
   cmd->add_option("--rows", a.rows, "also draw MEI and MII rows of this many images for every feature of the run "
                                     "(Fig 2)")->capture_default_str();
@@ -57,12 +60,15 @@ void register_select(CLI::App& app) {
                      {"spatial_pct", {a.opt.rules.spatial_low_pct, a.opt.rules.spatial_high_pct}},
                      {"channel_pct", a.opt.rules.channel_pct},
                      {"overlay_pct", {a.view.overlay_lo_pct, a.view.overlay_hi_pct}},
-                     {"per_row_scale", a.opt.per_row_scale}};
+                     {"per_row_scale", a.opt.per_row_scale},
+                     {"rf_threshold", a.view.field.threshold}};
     run["run_config"] = in.store->config();
     run.write("running");
     analysis::FeatureView view(*in.store, *in.model, *in.data, f, l, a.view);
     auto runs = analysis::write_selection_outputs(view, a.rules, a.opt, run);
     for (const auto& r : runs) run["results"][r.spec] = r.selected.size();
+    const auto& rf = view.receptive_field();
+    run["results"]["crop_box"] = {rf.top, rf.left, rf.bottom, rf.right};
     if (a.rows > 0) {
       std::vector<std::unique_ptr<analysis::FeatureView>> views;
       std::vector<const analysis::FeatureView*> ptrs;

@@ -23,9 +23,10 @@ nlohmann::json tensor_json(const torch::Tensor& t) {
   return rows;
 }
 
-nlohmann::json config_json(const toy::StudyConfig& c) {
+nlohmann::json config_json(const toy::StudyConfig& c, const std::string& preset) {
   const auto& t = c.train;
-  return {{"task", t.task.name()},          {"features", t.task.features},
+  return {{"task", t.task.name()},          {"preset", preset},
+          {"features", t.task.features},    {"init_scale", t.init_scale},
           {"p_on", t.task.p_on},            {"values", t.task.unit_values ? "U[0,1)" : "U(-1,1)"},
           {"importance_decay", t.task.importance_decay},
           {"widths", c.widths},             {"hidden_bias", t.hidden_bias},
@@ -38,9 +39,11 @@ nlohmann::json config_json(const toy::StudyConfig& c) {
 
 }  // namespace
 
-void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run) {
+std::string write_toy_outputs(const toy::ToyStudy& study, const std::string& preset, RunManifest& run) {
   const auto& task = study.config.train.task;
-  const std::string p = task.name() + "_";
+  // The default preset's outputs carry the task's name alone; another preset's add its name (abs_code_...).
+  const std::string key = preset == "paper" ? task.name() : task.name() + "_" + preset;
+  const std::string p = key + "_";
   std::ofstream restarts(run.path(p + "restarts.csv"));
   restarts << "m,restart,init_seed,heldout_loss,final_train_loss,kept\n";
   std::ofstream attr(run.path(p + "attribution.csv"));
@@ -114,8 +117,8 @@ void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run) {
                                 series);
   nlohmann::json claims = nlohmann::json::array();
   for (const auto& c : study.claims) claims.push_back({{"claim", c.text}, {"measured", c.measured}, {"holds", c.holds}});
-  run["params"]["toy"][task.name()] = config_json(study.config);
-  run["results"]["toy"][task.name()] = {{"widths", widths}, {"claims", claims}};
+  run["params"]["toy"][key] = config_json(study.config, preset);
+  run["results"]["toy"][key] = {{"widths", widths}, {"claims", claims}};
   run.add_output(p + "restarts.csv", "every restart: held-out loss, final training loss, which one was kept");
   run.add_output(p + "models.json", "the kept model per width: W1, b1, W2, b2");
   run.add_output(p + "attribution.csv", "E+/E- per width, probe input and output, raw and column-normalised");
@@ -124,11 +127,12 @@ void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run) {
   run.add_output(p + "domain_active.npy", "int64 [inputs]: active features of every domain input");
   run.add_output(p + "attribution.png", "Fig. 7 for " + what + " (also .svg, .gp, .dat)");
   run.add_output(p + "domain_loss.png", "Fig. 15 for " + what + " (also .svg, .gp, .dat)");
+  return key;
 }
 
 void register_toy(CLI::App& app) {
   struct Args {
-    std::string task;
+    std::string task, preset = "paper";
     toy::StudyConfig study;
     std::optional<double> p_on;
     bool unit_values = false;
@@ -147,7 +151,13 @@ void register_toy(CLI::App& app) {
   cmd->add_option("--seed", t.seed, "seed of the initialisations and data streams")->capture_default_str();
   cmd->add_option("--heldout-rows", a.study.heldout_rows, "rows of the held-out set that picks the best restart")
       ->capture_default_str();
-  cmd->add_option("--p-on", a.p_on, "probability that a feature is on (default: the code's, abs 0.01, xor 0.05)");
+  cmd->add_option("--preset", a.preset,
+                  "paper: the settings that reproduce the paper's figures (abs p_on 0.1, xor 0.05); code: the "
+                  "released code's (abs p_on 0.01, xor 0.05)")
+      ->check(CLI::IsMember({"paper", "code"}))
+      ->capture_default_str();
+  cmd->add_option("--p-on", a.p_on, "probability that a feature is on (default: the preset's)");
+  cmd->add_option("--init-scale", t.init_scale, "multiplies nn.Linear's initialisation bounds")->capture_default_str();
   cmd->add_flag("--unit-values", a.unit_values, "abs: on features U[0,1) as the paper's text says (default: U(-1,1), the code)");
   cmd->add_option("--hidden-bias", a.hidden_bias, "b1: auto (the code: none for abs, trained for xor), on, off")
       ->check(CLI::IsMember({"auto", "on", "off"}))
@@ -156,7 +166,7 @@ void register_toy(CLI::App& app) {
   cmd->add_option("--out,-o", a.out, "output folder (default out/toy-TASK)");
   cmd->callback([] {
     auto& t = a.study.train;
-    t.task = toy::ToyTask::named(a.task);
+    t.task = toy::ToyTask::named(a.task, toy::parse_preset(a.preset));
     if (a.p_on) t.task.p_on = *a.p_on;
     if (a.unit_values && t.task.kind != toy::TaskKind::Abs) throw Error("--unit-values applies to the abs task");
     t.task.unit_values = a.unit_values;
@@ -167,7 +177,7 @@ void register_toy(CLI::App& app) {
       run.add_timing(fmt::format("{}_m{}_train", a.task, w.hidden), w.train_seconds);
       run.add_timing(fmt::format("{}_m{}_evaluate", a.task, w.hidden), w.eval_seconds);
     }
-    write_toy_outputs(study, run);
+    write_toy_outputs(study, a.preset, run);
     run.write();
     spdlog::info("toy {}: {}", a.task, run.path("run.json"));
   });

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tension/analysis/feature_field.h"
 #include "tension/attribution/attributor.h"
 #include "tension/cli/common.h"
 #include "tension/core/error.h"
@@ -76,6 +77,7 @@ void register_visualize(CLI::App& app) {
     std::optional<int64_t> steps, transforms;
     std::optional<double> lr;
     size_t data_images = 1000;
+    double rf_threshold = 0.05;
   };
   static Args a;
   auto* cmd = app.add_subcommand("visualize",
@@ -98,6 +100,10 @@ void register_visualize(CLI::App& app) {
   cmd->add_option("--steps", a.steps, "optimisation steps (default 121 for s+/s-/abs, 101 for max/min)");
   cmd->add_option("--lr", a.lr, "Adam learning rate (default 0.02 for s+/s-/abs, 0.05 for max/min)");
   cmd->add_option("--transforms", a.transforms, "transformation draws per step (default 16 / 8)");
+  cmd->add_option("--rf-threshold", a.rf_threshold,
+                  "the seed column: the seed cropped to the feature's effective receptive field above this fraction "
+                  "of its peak (the paper: 0.05)")
+      ->capture_default_str();
   cmd->add_option("--out,-o", a.out, "output folder")->required();
   cmd->callback([] {
     auto m = load_model(a.model);
@@ -114,7 +120,8 @@ void register_visualize(CLI::App& app) {
     RunManifest run(a.out, "visualize", global().argv);
     run["params"] = {{"model", a.model.spec}, {"feature", a.feature}, {"layer", a.layer}, {"targets", a.targets},
                      {"from", a.from},        {"image", a.image},     {"data", a.data},   {"param", a.param},
-                     {"canvas", canvas},      {"cos_power", a.cos_power}, {"seed", a.model.seed}};
+                     {"canvas", canvas},      {"cos_power", a.cos_power}, {"seed", a.model.seed},
+                     {"rf_threshold", a.rf_threshold}};
     run["model"] = {{"spec", a.model.spec}, {"weights", m->weights_id()}};
     run.write("running");
 
@@ -204,10 +211,17 @@ void register_visualize(CLI::App& app) {
 
     std::vector<torch::Tensor> row, images, alphas;
     render::GridOptions go;
-    for (const auto& [start, seed] : starts) {
-      if (!seed.defined()) continue;
-      row.push_back(opaque_rgba(seed));
-      go.column_labels.push_back(start);
+    if (!seed_specs.empty()) {
+      model::EffectiveFieldOptions fo;
+      fo.threshold = a.rf_threshold;
+      fo.seed = a.model.seed;
+      auto field = analysis::feature_field(*m, f, fo);
+      run["results"]["seed_crop"] = {field.top, field.left, field.bottom, field.right};
+      for (const auto& [start, seed] : starts) {
+        if (!seed.defined()) continue;
+        row.push_back(opaque_rgba(analysis::field_crop(seed, field, in)));
+        go.column_labels.push_back(start + " (field)");
+      }
     }
     go.column_labels.insert(go.column_labels.end(), names.begin(), names.end());
     render::LinePanel lp{fmt::format("{} during optimisation", a.feature), "step",
@@ -241,7 +255,7 @@ void register_visualize(CLI::App& app) {
     go.cell = std::max<int64_t>(canvas, 128);
     go.background = in.channels == 1 ? 0.5 : 1.0;  // white grey-model images would vanish on white
     render::write_png(run.path("figure.png"), render::image_grid(torch::stack(row), go));
-    run.add_output("figure.png", "Fig. 5 row: seed image(s), then the panels in curve.csv's order, labelled, over "
+    run.add_output("figure.png", "Fig. 5 row: seed image(s) cropped to the feature's effective receptive field, then the panels in curve.csv's order, labelled, over "
                                  "white (grey models: mid-grey)");
     render::write_line_figure(run.path("curve"), {lp});
     run.add_output("curve.png", "f_v of each panel's image over the steps (Fig. 14)");

@@ -79,7 +79,8 @@ void selection_section(const std::string& data, const std::string& model_name, s
 // Figures and tables shared by a subcommand and the demo.
 void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run);
 void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunManifest& run);
-void write_toy_outputs(const toy::ToyStudy& study, RunManifest& run);
+// Outputs and results under the task's name, or TASK_PRESET for a preset other than "paper"; returns that key.
+std::string write_toy_outputs(const toy::ToyStudy& study, const std::string& preset, RunManifest& run);
 
 // The demo's feature-visualisation section (Fig. 5, Fig. 14) on model m (the default) and the dataset.
 void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,

@@ -13,6 +13,7 @@
 #include "tension/cli/common.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
+#include "tension/analysis/feature_field.h"
 #include "tension/render/image_grid.h"
 #include "tension/render/line_plot.h"
 #include "tension/viz/curve.h"
@@ -91,10 +92,11 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   viz::write_curve_csv(run.path("viz-curve.csv"), names, panels, results, sd);
   run.add_output("viz-curve.csv", "per visualisation and step: loss, f_v and f_v / sd(f_v) (README: curve.csv)");
 
-  // Fig. 5.
+  // Fig. 5: the MTI cropped to the unit's effective receptive field (App. B; the paper's threshold 0.05).
   std::vector<torch::Tensor> cells;
   for (size_t u = 0; u < fig5_units; ++u) {
-    auto mti = data::preprocess(ds.load(mtis[u].index), canvas_spec).expand({3, -1, -1});
+    auto field = analysis::feature_field(m, features[u]);
+    auto mti = analysis::field_crop(data::preprocess(ds.load(mtis[u].index), canvas_spec), field, in).expand({3, -1, -1});
     cells.push_back(torch::cat({mti, torch::ones({1, canvas, canvas})}, 0));
     for (size_t i : fig5[u]) cells.push_back(viz::display_image(results[i]));
   }
@@ -102,9 +104,9 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   go.columns = 7;
   go.cell = 4 * canvas;
   go.background = in.channels == 1 ? 0.5 : 1.0;  // grey garments would vanish on white
-  go.column_labels = {"MTI", "S+ accent.", "S- accent.", "S+ inversion", "S- inversion", "max", "min"};
+  go.column_labels = {"MTI (field)", "S+ accent.", "S- accent.", "S+ inversion", "S- inversion", "max", "min"};
   render::write_png(run.path("fig5.png"), render::image_grid(torch::stack(cells), go));
-  run.add_output("fig5.png", "Fig. 5: per unit, MTI | S+, S- accentuation | S+, S- inversion | max, min");
+  run.add_output("fig5.png", "Fig. 5: per unit, MTI cropped to its effective receptive field | S+, S- accentuation | S+, S- inversion | max, min");
 
   // Fig. 14: f_v / sd over the steps; median and range over the ten units.
   auto band = [&](const std::vector<size_t>& idx, const std::string& name, render::LinePanel& panel) {
@@ -146,7 +148,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
       "0.02, 121 steps, 16 random crops and noise per step; max/min are plain feature visualisations (lr 0.05, 101 "
       "steps). Opacity: the integrated pixel gradient. The forward pass stops at the objective's layer.",
       units, search_images, layer));
-  page.image("fig5.png", "Per unit: MTI | S+ accentuation | S- accentuation | S+ inversion | S- inversion | max | min");
+  page.image("fig5.png", "Per unit: MTI (cropped to the unit's effective receptive field, threshold 0.05) | S+ accentuation | S- accentuation | S+ inversion | S- inversion | max | min");
   page.paragraph(fmt::format(
       "Do inversions excite and inhibit the unit? For ten random conv3 units, f_v of the inversion's image, in "
       "standard deviations of f_v over the test images: S+ inversions raised f_v for {} of {} units, S- inversions "

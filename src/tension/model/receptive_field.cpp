@@ -1,5 +1,8 @@
 #include "tension/model/receptive_field.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "tension/core/device.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
@@ -13,6 +16,33 @@ Box support_box(const torch::Tensor& map2d, double threshold) {
   if (rows.numel() == 0) return {};
   return {rows.min().item<int64_t>(), cols.min().item<int64_t>(), rows.max().item<int64_t>() + 1,
           cols.max().item<int64_t>() + 1};
+}
+
+Box square_box(Box b, int64_t h, int64_t w) {
+  if (b.height() <= 0 || b.width() <= 0) return b;
+  auto grow = [](int64_t& lo, int64_t& hi, int64_t want, int64_t limit) {
+    int64_t extra = want - (hi - lo);
+    lo -= extra / 2;
+    hi += extra - extra / 2;
+    if (lo < 0) hi -= lo, lo = 0;
+    if (hi > limit) lo -= hi - limit, hi = limit;
+    lo = std::max<int64_t>(lo, 0);
+  };
+  int64_t side = std::min(std::max(b.height(), b.width()), std::min(h, w));
+  grow(b.top, b.bottom, side, h);
+  grow(b.left, b.right, side, w);
+  return b;
+}
+
+Box scale_box(const Box& b, int64_t h, int64_t w, int64_t to_h, int64_t to_w) {
+  const double sy = static_cast<double>(to_h) / h, sx = static_cast<double>(to_w) / w;
+  auto at = [](double v, int64_t hi) { return std::clamp<int64_t>(static_cast<int64_t>(std::lround(v)), 0, hi); };
+  Box out;
+  out.top = at(b.top * sy, to_h - 1);
+  out.left = at(b.left * sx, to_w - 1);
+  out.bottom = std::max(out.top + 1, at(b.bottom * sy, to_h));
+  out.right = std::max(out.left + 1, at(b.right * sx, to_w));
+  return out;
 }
 
 torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt) {

@@ -25,6 +25,14 @@ struct Box {
 // Bounding box of the entries of a [H, W] map above `threshold` (the map is all-zero -> empty box).
 Box support_box(const torch::Tensor& map2d, double threshold = 0.0);
 
+// b grown to a square (the shorter side padded on both sides, clamped to the image), within [0, h) x [0, w).
+// An empty b stays empty.
+Box square_box(Box b, int64_t h, int64_t w);
+
+// b on an h x w grid moved to a to_h x to_w grid (the paper code's scale_crop_bounds: scaled and rounded),
+// at least one pixel, inside the grid.
+Box scale_box(const Box& b, int64_t h, int64_t w, int64_t to_h, int64_t to_w);
+
 struct ReceptiveFieldOptions {
   int64_t samples = 8;     // random inputs whose gradient supports are united (ReLUs and max-pools gate paths)
   uint64_t seed = 0;

@@ -4,7 +4,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/percentile.h"
-#include "tension/render/blur.h"
+#include "tension/core/blur.h"
 
 namespace tension::render {
 

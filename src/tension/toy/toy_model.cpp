@@ -8,10 +8,10 @@
 
 namespace tension::toy {
 
-ToyModel init_model(int inputs, int hidden, int outputs, bool hidden_bias, uint64_t seed) {
+ToyModel init_model(int inputs, int hidden, int outputs, bool hidden_bias, uint64_t seed, double scale) {
   auto gen = at::detail::createCPUGenerator(seed);
   auto uniform = [&](std::vector<int64_t> shape, int fan_in) {
-    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    const double bound = scale / std::sqrt(static_cast<double>(fan_in));
     return torch::empty(shape).uniform_(-bound, bound, gen);
   };
   ToyModel m;

@@ -19,8 +19,8 @@ struct ToyModel {
 
 // torch.nn.Linear's default initialisation (every weight and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in))),
 // drawn from a CPU generator seeded with `seed`: W1, b1, W2, b2 in that order. Without a hidden bias b1 is 0
-// and draws nothing.
-ToyModel init_model(int inputs, int hidden, int outputs, bool hidden_bias, uint64_t seed);
+// and draws nothing. `scale` multiplies every bound (1: nn.Linear's).
+ToyModel init_model(int inputs, int hidden, int outputs, bool hidden_bias, uint64_t seed, double scale = 1.0);
 
 // Eq. 7: h = ReLU(W1 x + b1), x [N, inputs] -> [N, m].
 torch::Tensor hidden_layer(const ToyModel& m, const torch::Tensor& x);

@@ -7,9 +7,20 @@
 
 namespace tension::toy {
 
-ToyTask ToyTask::named(const std::string& name) {
+ToyPreset parse_preset(const std::string& name) {
+  if (name == "paper") return ToyPreset::Paper;
+  if (name == "code") return ToyPreset::Code;
+  throw Error("unknown toy preset '" + name + "' (paper or code)");
+}
+
+std::string preset_name(ToyPreset p) { return p == ToyPreset::Paper ? "paper" : "code"; }
+
+ToyTask ToyTask::named(const std::string& name, ToyPreset preset) {
   ToyTask t;
-  if (name == "abs") return t;
+  if (name == "abs") {
+    t.p_on = preset == ToyPreset::Paper ? 0.1 : 0.01;
+    return t;
+  }
   if (name == "xor") {
     t.kind = TaskKind::Xor;
     t.p_on = 0.05;

@@ -50,6 +50,7 @@ void TrainConfig::validate() const {
   if (steps < 1 || batch < 1 || chunk < 1) throw Error("steps, batch and chunk must be positive");
   if (batch > (1 << 24)) throw Error("batch too large: row counts are kept as exact floats (at most 2^24)");
   if (!(adam.lr > 0)) throw Error("the learning rate must be positive");
+  if (!(init_scale > 0)) throw Error("the initialisation scale must be positive");
 }
 
 ToyModel TrainResult::model(const TrainConfig& c, int64_t index) const {
@@ -64,7 +65,8 @@ TrainResult train_restarts(const TrainConfig& c) {
   res.params = torch::zeros({R, P});
   auto exp_avg = torch::zeros({R, P}), exp_avg_sq = torch::zeros({R, P});
   for (int64_t r = 0; r < R; ++r) {
-    pack(init_model(c.task.inputs(), c.hidden, c.task.features, c.hidden_bias, init_seed(c.seed, c.first_restart + r)),
+    pack(init_model(c.task.inputs(), c.hidden, c.task.features, c.hidden_bias, init_seed(c.seed, c.first_restart + r),
+                    c.init_scale),
          res.layout, res.params[r].data_ptr<float>());
   }
   const KernelConfig kc = kernel_config(c);

@@ -32,6 +32,7 @@ struct TrainConfig {
   int64_t restarts = 1000;
   int64_t steps = 20000;
   int64_t batch = 600;
+  double init_scale = 1;         // multiplies nn.Linear's initialisation bounds
   AdamConfig adam;
   uint64_t seed = 0;
   int chunk = 200;               // steps drawn at once, then run by every restart

@@ -5,7 +5,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/percentile.h"
-#include "tension/render/blur.h"
+#include "tension/core/blur.h"
 
 namespace tension::viz {
 
@@ -24,7 +24,7 @@ torch::Tensor opacity(const torch::Tensor& gradients, const OpacityOptions& opt)
     flat = torch::minimum(flat, torch::tensor(clip).unsqueeze(1));
   }
   flat = flat / std::get<0>(flat.max(1, true)).clamp_min(std::numeric_limits<float>::min());
-  return render::gaussian_blur(flat.view_as(a), opt.blur_sigma()).clamp(0, 1);
+  return gaussian_blur(flat.view_as(a), opt.blur_sigma()).clamp(0, 1);
 }
 
 }  // namespace tension::viz

@@ -1,10 +1,10 @@
-#include "tension/render/blur.h"
+#include "tension/core/blur.h"
 
 #include <cmath>
 
 #include "tension/core/error.h"
 
-namespace tension::render {
+namespace tension {
 
 torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
   if (x.dim() != 4) throw Error("gaussian_blur takes [B, C, H, W], got " + c10::str(x.sizes()));
@@ -27,4 +27,4 @@ torch::Tensor gaussian_blur(const torch::Tensor& x, double sigma) {
   return F::conv2d(y, k.view({1, 1, -1, 1}).expand({c, 1, 2 * r + 1, 1}), F::Conv2dFuncOptions().groups(c));
 }
 
-}  // namespace tension::render
+}  // namespace tension

@@ -1,0 +1,30 @@
+#pragma once
+// The effective receptive field (paper App. B, as the paper's code computes it; docs/paper-vs-code.md): where a
+// unit's gradient at the input is large, not merely non-zero. Crops shown to a person use it; exact supports
+// (receptive_field.h) stay where exactness matters (the attributor's input crop, the footprint of S).
+#include <torch/torch.h>
+
+#include "tension/model/receptive_field.h"
+
+namespace tension::model {
+
+struct EffectiveFieldOptions {
+  int64_t samples = 30;     // N(0, 1) noise images, mapped to the model's range like [0, 1] pixels, not clipped
+  int64_t steps = 10;       // gradient-ascent steps; |gradient| is summed over all of them
+  double step_size = 0.1;   // input += step_size * gradient, in [0, 1]-pixel units
+  double blur_fraction = 5.0 / 224;  // blur sd as a fraction of the input's longer side (5 px at 224)
+  double threshold = 0.05;  // of the min-max normalised map (the paper: 0.05 for figures, 0.2 for the atlas)
+  uint64_t seed = 0;
+};
+
+struct EffectiveField {
+  torch::Tensor map;  // [H, W] float: the blurred |gradient| summed over samples, steps and colours, in [0, 1]
+  Box box;            // map > threshold, made square (square_box) at the model's input size
+};
+
+// The effective receptive field of readout(tap) (one value per sample, e.g. a unit at a position) in input pixels.
+// Throws tension::Error when the readout does not depend on the input.
+EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Readout& readout,
+                                         const EffectiveFieldOptions& opt = {});
+
+}  // namespace tension::model
