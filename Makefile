@@ -2,7 +2,7 @@
 # then runs. BUILD and JOBS may be overridden.
 BUILD ?= build
 JOBS ?= $(shell nproc)
-# OpenBLAS single-threaded while torch runs network work (reference/dependencies.md §0); stable OpenMP timing.
+# OpenBLAS single-threaded while torch runs network work (docs/dependencies.md §0); stable OpenMP timing.
 RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: all deps configure build demo test bench clean

@@ -76,7 +76,7 @@ outside = (grad * h)[0].abs().sum().item() - S.abs().sum().item()
 assert outside <= 1e-6 * S.abs().sum().item(), "S is not zero outside tension's footprint"
 targets = [S.clamp(min=0), (-S).clamp(min=0)]
 
-# MACO, seeded (reference/paper-code-facts.md §2.8.1).
+# MACO, seeded (docs/paper-code.md §2.8.1).
 M = torch.tensor([[0.26, 0.09, 0.02], [0.27, 0.00, -0.05], [0.27, -0.09, 0.03]])
 M = M / M.norm(dim=0).max()
 seeds = seed[None].repeat(2, 1, 1, 1)

@@ -45,6 +45,34 @@ TEST(Cli, LayersListsEveryTapWithShapesAndWritesAManifest) {
   }
 }
 
+// The effective field of a spatial tap lies inside its exact receptive field's square, and the atlas's 0.2
+// crop inside the figures' 0.05 crop; dense taps have none.
+TEST(Cli, LayersShowTheEffectiveReceptiveField) {
+  std::string out;
+  // stdout alone: the JSON (logs go to stderr).
+  ASSERT_EQ(run_command("(" + tension_cmd("layers fmnist-cnn --effective-field --json") + " 2>/dev/null)", &out), 0)
+      << out;
+  auto layers = nlohmann::json::parse(out);
+  int spatial = 0;
+  for (const auto& l : layers) {
+    if (l["shape"].size() != 3) {
+      EXPECT_FALSE(l.contains("effective_field")) << l.dump();
+      continue;
+    }
+    ++spatial;
+    const auto& rf = l["receptive_field"];
+    const int side =
+        std::max(rf["bottom"].get<int>() - rf["top"].get<int>(), rf["right"].get<int>() - rf["left"].get<int>());
+    auto fig = l["effective_field"]["0.05"], atlas = l["effective_field"]["0.2"];
+    EXPECT_LE(fig["bottom"].get<int>() - fig["top"].get<int>(), side) << l.dump();
+    EXPECT_EQ(fig["bottom"].get<int>() - fig["top"].get<int>(), fig["right"].get<int>() - fig["left"].get<int>());
+    EXPECT_LE(atlas["bottom"].get<int>() - atlas["top"].get<int>(),
+              fig["bottom"].get<int>() - fig["top"].get<int>());
+    EXPECT_GE(atlas["top"].get<int>(), fig["top"].get<int>()) << l.dump();
+  }
+  EXPECT_GE(spatial, 5);
+}
+
 TEST(Cli, CommittedDefaultModelsReachNinetyPercentOnTheTestSplit) {
   for (std::string name : {"fmnist-cnn", "fmnist-cnn-bn"}) {
     std::string out;

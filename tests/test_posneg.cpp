@@ -1,4 +1,4 @@
-// The ± colour scale (reference/paper-code-facts.md §2.6) at its corners, against the jet breakpoints and the
+// The ± colour scale (docs/paper-code.md §2.6) at its corners, against the jet breakpoints and the
 // formulas computed here independently; the image grid those pictures are composed in.
 #include <gtest/gtest.h>
 

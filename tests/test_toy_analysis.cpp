@@ -177,6 +177,33 @@ TEST(ToyStudy, ShortProtocolWritesFiguresAndChecksClaims) {
   }
 }
 
+// Issue 13 part 6: the default preset is the one under which the paper's abs claims hold at m = 12 (a perfect,
+// diagonal model); under the released code's sparsity (p_on 0.01) no restart is perfect (README: Toy models).
+TEST(ToyPresets, ThePaperPresetMakesAbsM12PerfectAndDiagonal) {
+  EXPECT_EQ(ToyTask::named("abs").p_on, ToyTask::named("abs", ToyPreset::Paper).p_on);
+  for (auto preset : {ToyPreset::Paper, ToyPreset::Code}) {
+    StudyConfig c;
+    c.train.task = ToyTask::named("abs", preset);
+    c.train.hidden_bias = false;
+    c.train.restarts = 100;
+    c.widths = {12};
+    c.heldout_rows = 200000;
+    auto study = run_toy_study(c);
+    const auto& w = study.widths.front();
+    const double worst = w.domain.loss.max().item<double>();
+    if (preset == ToyPreset::Paper) {
+      EXPECT_LT(worst, kPerfectLoss);
+      EXPECT_LT(w.mass.ratio, kDiagonalRatio);
+    } else {
+      EXPECT_GT(worst, kPerfectLoss);
+      EXPECT_GT(w.mass.ratio, kDiagonalRatio);
+    }
+  }
+  EXPECT_EQ(ToyTask::named("abs", ToyPreset::Code).p_on, 0.01);
+  EXPECT_EQ(parse_preset("code"), ToyPreset::Code);
+  EXPECT_NE(tension::testing::error_of([] { parse_preset("text"); }).find("paper or code"), std::string::npos);
+}
+
 TEST(ToyCli, WritesTheRunFolder) {
   auto dir = tension::testing::temp_dir("toy_cli");
   std::string out;
@@ -189,11 +216,24 @@ TEST(ToyCli, WritesTheRunFolder) {
   auto run = nlohmann::json::parse(f);
   EXPECT_EQ(run["status"], "ok");
   EXPECT_EQ(run["params"]["toy"]["abs"]["hidden_bias"], false);  // the paper code's abs model has no b1
+  EXPECT_EQ(run["params"]["toy"]["abs"]["preset"], "paper");
+  EXPECT_EQ(run["params"]["toy"]["abs"]["p_on"], 0.1);
   EXPECT_EQ(run["results"]["toy"]["abs"]["widths"].size(), 2u);
   for (const char* p : {"abs_attribution.png", "abs_domain_loss.png", "abs_restarts.csv", "abs_models.json",
                         "abs_attribution.csv", "abs_domain_loss.csv", "abs_domain_losses.npy"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + "/" + p)) << p;
   }
+  // The released code's settings are a named preset, written under their own key.
+  rc = tension::testing::run_command(tension::testing::cli_binary() +
+                                         " toy abs --preset code --restarts 2 --steps 100 --widths 6 "
+                                         "--heldout-rows 1000 --init-scale 0.5 --out " + dir + "/code",
+                                     &out);
+  ASSERT_EQ(rc, 0) << out;
+  std::ifstream fc(dir + "/code/run.json");
+  auto code = nlohmann::json::parse(fc);
+  EXPECT_EQ(code["params"]["toy"]["abs_code"]["p_on"], 0.01);
+  EXPECT_EQ(code["params"]["toy"]["abs_code"]["init_scale"], 0.5);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/code/abs_code_attribution.png"));
   rc = tension::testing::run_command(tension::testing::cli_binary() + " toy xor --unit-values --out " + dir, &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("--unit-values applies to the abs task"), std::string::npos) << out;

@@ -204,6 +204,10 @@ TEST(ToyModel, PackUnpackRoundTrip) {
   EXPECT_LE(m.w1.abs().max().item<float>(), 1 / std::sqrt(12.f));
   EXPECT_LE(m.w2.abs().max().item<float>(), 1 / std::sqrt(10.f));
   EXPECT_TRUE(torch::equal(init_model(6, 4, 6, false, 3).b1, torch::zeros({4})));
+  // --init-scale multiplies the bounds: the same draws, scaled.
+  auto wide = init_model(12, 10, 6, true, 1, 3.0);
+  EXPECT_TRUE(torch::allclose(wide.w1, 3 * m.w1, 1e-6, 1e-7));
+  EXPECT_TRUE(torch::allclose(wide.b2, 3 * m.b2, 1e-6, 1e-7));
 }
 
 TEST(ToyTrainer, BadConfigurationsAreRefused) {

@@ -34,7 +34,7 @@ viz::TransformOptions fixed_transforms() {
 }  // namespace
 
 TEST(VizColor, MatchesThePaperMatrixAndRoundTrips) {
-  // The paper code's row-vector matrix (reference/paper-code-facts.md §2.8.1) is our M transposed.
+  // The paper code's row-vector matrix (docs/paper-code.md §2.8.1) is our M transposed.
   auto paper = torch::tensor({{0.56282854, 0.58447580, 0.58447580},
                               {0.19482528, 0.0, -0.19482528},
                               {0.04329450, -0.10823626, 0.06494176}});

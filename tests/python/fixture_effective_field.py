@@ -90,7 +90,11 @@ def box_above(m, threshold):
 m = blur(grad, 5.0 * SIZE / 224)
 m = (m - m.min()) / (m.max() - m.min())
 expected = {"size": SIZE, "row": ROW, "col": COL, "support": box_above(grad, 0), "map": m.tolist()}
+support = box_above(grad, 0)
 for threshold in (0.05, 0.2):
-    expected["box_%g" % threshold] = square(*box_above(m, threshold), SIZE, SIZE)
+    t, l, b, r = box_above(m, threshold)
+    # Kept inside the gradient's support, then made square.
+    t, l, b, r = max(t, support[0]), max(l, support[1]), min(b, support[2]), min(r, support[3])
+    expected["box_%g" % threshold] = square(t, l, b, r, SIZE, SIZE)
 with open(os.path.join(out, "expected.json"), "w") as f:
     json.dump(expected, f)

@@ -1,5 +1,5 @@
 """An independent InceptionV1 in Lucid's layout (the PyTorch port of inception5h), written for the tests from
-the description in reference/paper-code-facts.md §3: explicit paddings, -inf padded max-pools, PyTorch LRN,
+the description in docs/paper-code.md §3: explicit paddings, -inf padded max-pools, PyTorch LRN,
 1008 logits, the parameter names of inception5h.pth, and plain ReLUs.
 
 forward(x) returns a dict of every tensor the C++ model can tap that the tests compare.

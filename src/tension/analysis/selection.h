@@ -1,5 +1,5 @@
 #pragma once
-// Selection rules over a run's attributions (paper §3, Fig 4; reference/paper-code-facts.md §2.13): which
+// Selection rules over a run's attributions (paper §3, Fig 4; docs/paper-code.md §2.13): which
 // images excite, inhibit, do neither, or do both to a feature, and where.
 #include <cstdint>
 #include <string>

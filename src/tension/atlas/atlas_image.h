@@ -1,5 +1,5 @@
 #pragma once
-// The atlas picture (paper Fig 6c; reference/paper-code-facts.md §2.11 stage 4): each icon cropped to the
+// The atlas picture (paper Fig 6c; docs/paper-code.md §2.11 stage 4): each icon cropped to the
 // feature's receptive field, its opacity applied over white, a border in the colour of its own f_v, placed in its
 // grid cell with the layout's y axis pointing up.
 #include <torch/torch.h>

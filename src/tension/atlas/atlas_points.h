@@ -1,5 +1,5 @@
 #pragma once
-// The atlas's images (paper §5; reference/paper-code-facts.md §2.11 stage 2): the run's top images by the
+// The atlas's images (paper §5; docs/paper-code.md §2.11 stage 2): the run's top images by the
 // L2,1 attribution norm, and their full cropped attribution S recomputed in a second pass over them alone.
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The feature attribution atlas of one feature and layer of a run (paper §5, Fig 6; reference/paper-code-facts.md
+// The feature attribution atlas of one feature and layer of a run (paper §5, Fig 6; docs/paper-code.md
 // §2.11): select the top images by L2,1 norm, recompute their S, lay out S summed over space with UMAP, grid the
 // layout, invert an icon per dense cell, and compose the atlas, its figures and its interactive page.
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// The atlas grid (reference/paper-code-facts.md §2.11 step 7): n x n cells over the normalised layout; a cell
+// The atlas grid (docs/paper-code.md §2.11 step 7): n x n cells over the normalised layout; a cell
 // with more than min_points points becomes an icon.
 #include <cstdint>
 #include <vector>

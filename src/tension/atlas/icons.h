@@ -1,5 +1,5 @@
 #pragma once
-// The atlas's icons (paper §5; reference/paper-code-facts.md §2.11 stage 3): per icon cell, an inversion from
+// The atlas's icons (paper §5; docs/paper-code.md §2.11 stage 3): per icon cell, an inversion from
 // noise toward |S̄|, the mean attribution of the cell's images, with dot*cos^2 (eq. 5), many icons per
 // optimisation batch, and each icon's own f_v measured by passing it through the model. Finished batches are
 // kept on disk, so an interrupted icon stage resumes with the icons already made.

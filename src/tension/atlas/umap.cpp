@@ -17,7 +17,7 @@
 #include "tension/core/percentile.h"
 
 // uwot's C++ core (a BSD-2-Clause notice in each header) and hnswlib (Apache-2.0) are included here and in no
-// other file: both define non-inline functions (reference/dependencies.md §1-§2). smooth_knn.h includes
+// other file: both define non-inline functions (docs/dependencies.md §1-§2). smooth_knn.h includes
 // RcppPerpendicular.h, which is GPL and unused here; defining its include guard first keeps its contents out.
 #define RCPP_PERPENDICULAR
 #include <hnswlib/hnswlib.h>

@@ -1,6 +1,6 @@
 #pragma once
 // UMAP (McInnes, Healy & Melville 2018) of the atlas vectors into the plane, with umap-learn's defaults, and the
-// paper code's normalisation of the layout (reference/paper-code-facts.md §2.11 steps 4-5).
+// paper code's normalisation of the layout (docs/paper-code.md §2.11 steps 4-5).
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -15,7 +15,7 @@ struct Totals {
   torch::Tensor l1;      // ||S||_1 = E+ + E-                             [N]
   torch::Tensor l2;      // ||S||_2 over all entries                      [N]
   torch::Tensor l21;     // sum over positions of the channel L2 norm: the atlas's "L2 attribution norm"
-                         // (reference/paper-code-facts.md §2.3); equals l2 for S without positions [N]
+                         // (docs/paper-code.md §2.3); equals l2 for S without positions [N]
 };
 
 // Eq. 2 and the norms. S: [N, C, H, W] or [N, C].

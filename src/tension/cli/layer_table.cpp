@@ -1,5 +1,8 @@
 #include "tension/cli/layer_table.h"
 
+#include <spdlog/spdlog.h>
+
+#include "tension/model/effective_field.h"
 #include "tension/model/graph_cuts.h"
 #include "tension/model/receptive_field.h"
 
@@ -13,7 +16,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }
 }  // namespace
 
-LayerTable layer_table(model::Model& m, uint64_t seed) {
+LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
   std::vector<model::Tap> taps;
   for (const auto& l : m.layers()) taps.push_back({l.name, model::TapSide::Output});
   model::ReceptiveFieldOptions rfo;
@@ -23,6 +26,10 @@ LayerTable layer_table(model::Model& m, uint64_t seed) {
   LayerTable t;
   t.header = {"layer", "kind", "shape (C x H x W)", "centre unit", "receptive field [top,bottom) x [left,right)",
               "RF size", "cut", "ReLUs before"};
+  if (effective_field) {
+    t.header.push_back("effective RF 0.05");
+    t.header.push_back("effective RF 0.2");
+  }
   t.json = nlohmann::json::array();
   for (size_t i = 0; i < geo.size(); ++i) {
     const auto& g = geo[i];
@@ -34,6 +41,7 @@ LayerTable layer_table(model::Model& m, uint64_t seed) {
     const std::string relus = std::to_string(c.relus_before) + "/" + std::to_string(cuts.total_relus);
     if (!g.error.empty()) {
       t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", cut, relus});
+      if (effective_field) t.rows.back().insert(t.rows.back().end(), {"-", "-"});
       t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}, {"cut", c.cut}});
       continue;
     }
@@ -53,6 +61,25 @@ LayerTable layer_table(model::Model& m, uint64_t seed) {
                       {"same_as", c.same_as},
                       {"relus_before", c.relus_before},
                       {"total_relus", cuts.total_relus}});
+    if (!effective_field) continue;
+    if (!g.spatial) {
+      t.rows.back().insert(t.rows.back().end(), {"-", "-"});
+      continue;
+    }
+    model::EffectiveFieldOptions eo;
+    eo.seed = seed;
+    const auto tap = g.tap;
+    const int64_t row = g.row, col = g.col;
+    auto centre = [&](const torch::Tensor& a) { return model::unit_at(a, tap, row, col); };
+    spdlog::info("effective receptive field of {} ({}/{})", g.tap.str(), i + 1, geo.size());
+    auto ef = model::effective_receptive_field(m, g.tap, centre, eo);
+    auto wide = ef.box_at(0.2);
+    auto& j = t.json.back()["effective_field"];
+    const std::vector<std::pair<std::string, model::Box>> boxes = {{"0.05", ef.box}, {"0.2", wide}};
+    for (const auto& [name, b] : boxes) {
+      t.rows.back().push_back(std::to_string(b.height()) + "x" + std::to_string(b.width()));
+      j[name] = {{"top", b.top}, {"left", b.left}, {"bottom", b.bottom}, {"right", b.right}};
+    }
   }
   return t;
 }

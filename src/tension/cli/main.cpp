@@ -1,4 +1,5 @@
 // tension: the command-line front of the library. Each subcommand lives in its own cmd_*.cpp.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -19,6 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", g.device, "cpu, cuda or cuda:N")->capture_default_str();
   app.add_option("--log-level", g.log_level, "trace, debug, info, warn, error")->capture_default_str();
   app.parse_complete_callback([&] {
+    // Logs and progress go to stderr, so that stdout carries only what a command prints (e.g. --json).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("tension"));
     spdlog::set_level(spdlog::level::from_str(g.log_level));
     spdlog::set_pattern("[%H:%M:%S %^%l%$] %v");
     tension::configure_threads(g.threads);

@@ -1,5 +1,5 @@
 #pragma once
-// Thread configuration measured in reference/dependencies.md §0: torch intra-op threads = hardware threads,
+// Thread configuration measured in docs/dependencies.md §0: torch intra-op threads = hardware threads,
 // OpenBLAS single-threaded while torch runs network work (they oversubscribe otherwise), OpenBLAS
 // multi-threaded only for one big GEMM.
 

@@ -8,6 +8,14 @@
 
 namespace tension::model {
 
+Box EffectiveField::box_at(double threshold) const {
+  auto b = support_box(map, threshold);
+  const auto& s = support;
+  b = {std::max(b.top, s.top), std::max(b.left, s.left), std::min(b.bottom, s.bottom), std::min(b.right, s.right)};
+  if (b.height() <= 0 || b.width() <= 0) b = s;
+  return square_box(b, map.size(0), map.size(1));
+}
+
 EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Readout& readout,
                                          const EffectiveFieldOptions& opt) {
   if (opt.samples < 1 || opt.steps < 1) throw Error("the effective receptive field needs samples >= 1 and steps >= 1");
@@ -38,11 +46,12 @@ EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Rea
   if ((hi - lo).item<double>() <= 0) {
     // A flat map (every pixel matters alike): the whole image.
     out.map = torch::ones({in.height, in.width});
-    out.box = {0, 0, in.height, in.width};
+    out.support = out.box = {0, 0, in.height, in.width};
     return out;
   }
   out.map = ((map - lo) / (hi - lo)).to(torch::kFloat).cpu();
-  out.box = square_box(support_box(out.map, opt.threshold), in.height, in.width);
+  out.support = support_box(total.cpu());
+  out.box = out.box_at(opt.threshold);
   return out;
 }
 

@@ -19,10 +19,16 @@ struct EffectiveFieldOptions {
 
 struct EffectiveField {
   torch::Tensor map;  // [H, W] float: the blurred |gradient| summed over samples, steps and colours, in [0, 1]
-  Box box;            // map > threshold, made square (square_box) at the model's input size
+  Box support;        // where the unsummed |gradient| is non-zero
+  Box box;            // box_at(the options' threshold)
+
+  // map > threshold within the support (the blur can spread past the pixels the unit depends on: a 3x3 field
+  // under a 1.4 px blur), made square within the map.
+  Box box_at(double threshold) const;
 };
 
 // The effective receptive field of readout(tap) (one value per sample, e.g. a unit at a position) in input pixels.
+// The map follows the paper's code; the box is also kept inside the gradient's support (docs/paper-vs-code.md).
 // Throws tension::Error when the readout does not depend on the input.
 EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Readout& readout,
                                          const EffectiveFieldOptions& opt = {});

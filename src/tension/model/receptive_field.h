@@ -1,5 +1,5 @@
 #pragma once
-// Receptive fields found from gradient support (as the paper's code does, reference/paper-code-facts.md
+// Receptive fields found from gradient support (as the paper's code does, docs/paper-code.md
 // §2.7): the input pixels on which a unit's value depends, for any architecture.
 #include <torch/torch.h>
 

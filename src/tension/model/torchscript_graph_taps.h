@@ -1,5 +1,5 @@
 #pragma once
-// Graph surgery on a TorchScript module's forward (reference/torchscript-taps.md): the submodule calls in
+// Graph surgery on a TorchScript module's forward (docs/torchscript-taps.md): the submodule calls in
 // execution order, and functions that also return the tensors at chosen calls. Only public torch headers here;
 // the JIT internals stay in the .cpp.
 #include <torch/script.h>

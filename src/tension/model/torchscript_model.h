@@ -1,6 +1,6 @@
 #pragma once
 // TorchScript frontend: any model saved with torch.jit.trace or torch.jit.script, with taps at the output or
-// input of any submodule, addressed by its named_modules() path (reference/torchscript-taps.md).
+// input of any submodule, addressed by its named_modules() path (docs/torchscript-taps.md).
 #include <memory>
 #include <string>
 

@@ -1,5 +1,5 @@
 // inception-v1: Lucid's InceptionV1 ("inception5h") in the layout of its PyTorch port
-// (reference/paper-code-facts.md §3): explicit asymmetric paddings, -inf padded max-pools, LRN, 1008 logits,
+// (docs/paper-code.md §3): explicit asymmetric paddings, -inf padded max-pools, LRN, 1008 logits,
 // and the parameter keys of inception5h.pth. Plain ReLUs: gradients are true gradients.
 // Layer names are Lucid's; a block "mixedXY" and its "mixedXY_pre_relu" both take the block's input as ":in".
 #include <array>

@@ -1,5 +1,5 @@
 #pragma once
-// The atlas's diverging colour scale (reference/paper-code-facts.md §2.11 steps 6 and stage 4): matplotlib's
+// The atlas's diverging colour scale (docs/paper-code.md §2.11 steps 6 and stage 4): matplotlib's
 // RdBu_r, its centre blended toward light grey, under a two-slope norm centred at 0.
 #include <array>
 

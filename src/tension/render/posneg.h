@@ -1,5 +1,5 @@
 #pragma once
-// The paper's two-dimensional colour scale for phi+ / phi- maps (reference/paper-code-facts.md §2.6): red where a
+// The paper's two-dimensional colour scale for phi+ / phi- maps (docs/paper-code.md §2.6): red where a
 // feature is excited, blue where it is inhibited, green where both, transparent where neither.
 #include <torch/torch.h>
 

@@ -10,7 +10,7 @@
 
 namespace tension::toy {
 
-// The paper's ± colour scale (Fig. 4b; reference/paper-code-facts.md §2.6) for normalised E+ and E- in
+// The paper's ± colour scale (Fig. 4b; docs/paper-code.md §2.6) for normalised E+ and E- in
 // [0, 1]: colour jet((E+ - E- + 1) / 2) at opacity max(E+, E-), over white. Red = excitation, blue =
 // inhibition, green = both, white = neither. Returns RGB in [0, 1].
 std::array<double, 3> posneg_colour(double pos, double neg);

@@ -1,5 +1,5 @@
 #pragma once
-// Lucid's colour decorrelation (reference/paper-code-facts.md §2.8.1): image parameterisations optimise
+// Lucid's colour decorrelation (docs/paper-code.md §2.8.1): image parameterisations optimise
 // decorrelated colour channels; rendering recorrelates them with the normalised square root of ImageNet's
 // colour covariance. Grey images ([.., 1, H, W]) have one channel and pass through unchanged.
 #include <torch/torch.h>

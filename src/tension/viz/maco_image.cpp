@@ -1,4 +1,4 @@
-// MACO's phase-only parameterisation (Fel et al. 2023; reference/paper-code-facts.md §2.8.1).
+// MACO's phase-only parameterisation (Fel et al. 2023; docs/paper-code.md §2.8.1).
 #include <cmath>
 
 #include "tension/core/error.h"

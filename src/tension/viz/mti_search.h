@@ -17,7 +17,7 @@ struct MtiPick {
 };
 
 // For each feature of `a`, the k images of largest ||S||_1 at the attributor's first layer with
-// -0.5 sd(f_v) < f_v < 0 (DESIGN.md on the paper's empty interval) among the first `limit` images of `ds`, best
+// -0.5 sd(f_v) < f_v < 0 (docs/design.md on the paper's empty interval) among the first `limit` images of `ds`, best
 // first; when fewer than k lie in that window, the rest are the largest ||S||_1 outside it (in_window false).
 std::vector<std::vector<MtiPick>> find_mti_sets(attribution::Attributor& a, const data::Dataset& ds, size_t limit,
                                                 size_t k);

@@ -41,7 +41,7 @@ Objective direction_objective(const model::Tap& tap, const torch::Tensor& direct
 // Eq. 5: L(x; S) = (h . S)^(p+1) / (|h| |S|)^p = dot * cos^p, with h the activation of `tap` cropped to `box`
 // (the target's footprint, its region; empty = the whole layer) and flattened, S = target [C, h, w] (or [C])
 // flattened.
-// Cosines are per draw. (The paper's code mixes norms across draws, reference/paper-code-facts.md §2.8.3; this
+// Cosines are per draw. (The paper's code mixes norms across draws, docs/paper-code.md §2.8.3; this
 // computes the paper's equation.)
 Objective dot_cos_objective(const model::Tap& tap, const torch::Tensor& target, const model::Box& box, int cos_power,
                             int64_t item);

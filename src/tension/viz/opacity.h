@@ -1,5 +1,5 @@
 #pragma once
-// MACO's opacity mask (paper §4; reference/paper-code-facts.md §2.8.5): where the objective's gradient was
+// MACO's opacity mask (paper §4; docs/paper-code.md §2.8.5): where the objective's gradient was
 // large over the optimisation, the image matters; elsewhere it fades.
 #include <torch/torch.h>
 

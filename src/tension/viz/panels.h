@@ -23,7 +23,7 @@ struct Panel {
   std::optional<Attribution> attribution;   // for s+, s- and abs
 };
 
-// The paper code's recipes (reference/paper-code-facts.md §2.9, §2.10).
+// The paper code's recipes (docs/paper-code.md §2.9, §2.10).
 RenderOptions attribution_recipe();   // Adam lr 0.02, 121 steps, 16 draws
 RenderOptions feature_recipe();       // Adam lr 0.05, 101 steps, 8 draws
 

@@ -1,5 +1,5 @@
 #pragma once
-// Image parameterisations P^-1(z) of eq. 4 (paper §4; reference/paper-code-facts.md §2.8.1): what the optimiser
+// Image parameterisations P^-1(z) of eq. 4 (paper §4; docs/paper-code.md §2.8.1): what the optimiser
 // changes, and how it becomes a batch of images in (0, 1). Every parameterisation works in decorrelated colour
 // (viz/color.h) and ends in a sigmoid; each can start from noise (inversion, feature visualisation) or from seed
 // images (accentuation), for any canvas size and for grey (C = 1) or RGB (C = 3) models.

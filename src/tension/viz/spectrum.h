@@ -1,5 +1,5 @@
 #pragma once
-// Magnitude spectra for MACO (reference/paper-code-facts.md §2.8.1, §7): estimated from the user's own data
+// Magnitude spectra for MACO (docs/paper-code.md §2.8.1, §7): estimated from the user's own data
 // as the mean |rfft2| of decorrelated images, rather than shipped for one dataset and one canvas size.
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// The random transformations tau ~ T of eq. 4 (reference/paper-code-facts.md §2.8.2): per draw, one square box
+// The random transformations tau ~ T of eq. 4 (docs/paper-code.md §2.8.2): per draw, one square box
 // crop shared by the batch, Gaussian plus uniform noise shared by the batch, an antialiased resize to the
 // model's input, and the model's input range. Several draws per step, concatenated draw-major on the batch axis.
 #include <torch/torch.h>
