@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 # OpenBLAS single-threaded while torch runs network work (docs/dependencies.md §0); stable OpenMP timing.
 RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: all deps configure build demo test bench clean
+.PHONY: all deps configure build build-cli demo test bench clean
 
 all: build
 
@@ -18,7 +18,11 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j$(JOBS)
 
-demo: build
+# The demo needs the program alone, not the test suite's executables.
+build-cli: configure
+	cmake --build $(BUILD) --target tension_cli -j$(JOBS)
+
+demo: build-cli
 	$(RUN_ENV) $(BUILD)/tension demo --out out/demo
 
 test: build

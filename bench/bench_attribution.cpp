@@ -14,8 +14,8 @@
 #include "tension/core/device.h"
 #include "tension/core/npy.h"
 #include "tension/core/threads.h"
-#include "tension/model/torchscript_model.h"
-#include "tension/model/zoo_unpickler.h"
+#include "tension/model/torchscript/model.h"
+#include "tension/model/zoo/unpickler.h"
 
 int main(int argc, char** argv) {
   using namespace tension;

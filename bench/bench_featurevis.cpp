@@ -11,7 +11,7 @@
 #include "tension/core/npy.h"
 #include "tension/core/threads.h"
 #include "tension/data/preprocess.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "tension/viz/attribution_target.h"
 #include "tension/viz/render.h"
 

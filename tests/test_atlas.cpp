@@ -255,6 +255,11 @@ TEST(AtlasCli, KilledIconStageResumesWithoutRedoingIcons) {
   auto ra = read_json(a + "/run.json")["results"]["atlas"], rb = read_json(b + "/run.json")["results"]["atlas"];
   const size_t icons = rb["icons"].get<size_t>(), batches = (icons + 1) / 2;
   ASSERT_GT(icons, 2u);
+  // Icons are cropped to the effective receptive field at the paper's atlas threshold, a square box.
+  EXPECT_EQ(rb["crop"]["threshold"].get<double>(), 0.2);
+  const auto box = rb["crop"]["box"];
+  EXPECT_EQ(box[2].get<int>() - box[0].get<int>(), box[3].get<int>() - box[1].get<int>()) << box.dump();
+  EXPECT_GT(box[2].get<int>() - box[0].get<int>(), 0) << box.dump();
   EXPECT_EQ(rb["icon_batches_rendered"].get<size_t>(), batches);
   EXPECT_EQ(ra["icon_batches_rendered"].get<size_t>(), batches - cached);
   auto ca = read_csv(a + "/cells.csv"), cb = read_csv(b + "/cells.csv");

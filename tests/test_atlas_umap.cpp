@@ -177,7 +177,7 @@ TEST(AtlasGrid, BoundaryPointsCountInEveryCellTheyTouch) {
   xy = repeat(xy, 1.0f, 1.0f, 6);   // 23-28: the far corner, cell (3, 3) only
   xy = repeat(xy, 0.0f, 0.0f, 6);   // 29-34: the origin, cell (0, 0) only
 
-  GridOptions opt;
+  CellGridOptions opt;
   opt.n = 4;
   const auto icons = assign_cells(xy, opt);  // more than 5 points
   ASSERT_EQ(icons.size(), 5u);
@@ -236,7 +236,7 @@ TEST(AtlasUmap, ClearErrorsOnBadInput) {
   EXPECT_NE(error_of([] { normalize_layout({1, 2, 3}); }).find("[n, 2]"), std::string::npos);
   EXPECT_NE(error_of([] { normalize_layout({1, 2, 1, 3, 1, 4}); }).find("axis 0 has no extent"), std::string::npos);
   EXPECT_NE(error_of([] { assign_cells({0.5f, 1.5f}); }).find("outside [0, 1]^2"), std::string::npos);
-  EXPECT_NE(error_of([] { assign_cells({0.5f, 0.5f}, GridOptions{0, 5}); }).find("n >= 1"), std::string::npos);
+  EXPECT_NE(error_of([] { assign_cells({0.5f, 0.5f}, CellGridOptions{0, 5}); }).find("n >= 1"), std::string::npos);
 }
 
 }  // namespace

@@ -4,7 +4,7 @@
 
 #include "tension/attribution/attributor.h"
 #include "tension/core/error.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "testing.h"
 
 using namespace tension;

@@ -5,7 +5,7 @@
 #include "tension/analysis/completeness.h"
 #include "tension/analysis/correlation.h"
 #include "tension/data/dataset.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "testing.h"
 
 using namespace tension;

@@ -14,6 +14,7 @@
 #include "tension/data/image_decode.h"
 #include "tension/data/jpeg_integrity.h"
 #include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 #include "testing.h"
 
 namespace {
@@ -244,7 +245,7 @@ TEST(DataPreprocess, ToUnitRangeInvertsRangeAndNormalisation) {
   auto unit = spec;
   unit.range_lo = 0, unit.range_hi = 1, unit.mean.clear(), unit.std.clear();
   auto x = want("pre/range_mean_std/in");
-  auto back = data::to_unit_range(data::preprocess(x, spec).unsqueeze(0), spec);
+  auto back = model::to_unit_range(data::preprocess(x, spec).unsqueeze(0), spec);
   EXPECT_LE(tension::testing::max_rel_err(back, data::preprocess(x, unit).unsqueeze(0)), 1e-6);
 }
 

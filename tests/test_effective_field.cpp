@@ -8,7 +8,7 @@
 
 #include "tension/analysis/feature_field.h"
 #include "tension/model/effective_field.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "test_zoo_util.h"
 #include "testing.h"
 

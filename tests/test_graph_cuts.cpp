@@ -9,7 +9,7 @@
 #include "tension/data/dataset.h"
 #include "tension/feature/feature.h"
 #include "tension/model/graph_cuts.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "test_zoo_util.h"
 #include "testing.h"
 

@@ -16,7 +16,7 @@
 #include "tension/data/dataset.h"
 #include "tension/data/preprocess.h"
 #include "tension/model/registry.h"
-#include "tension/viz/inversion_check.h"
+#include "tension/analysis/inversion_check.h"
 #include "tension/viz/spectrum.h"
 #include "testing.h"
 
@@ -52,8 +52,8 @@ std::string slurp(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-viz::InversionCheckOptions tiny_options() {
-  viz::InversionCheckOptions o;
+analysis::InversionCheckOptions tiny_options() {
+  analysis::InversionCheckOptions o;
   o.layers({"conv2", "conv3"}).through({"relu1", "pool1"}).units(2).mtis(2).search_images(kSearch).canvas(kCanvas);
   o.spectrum(viz::one_over_f(kCanvas).unsqueeze(0).contiguous()).batch(4).seed(kSeed).progress(false);
   o.render().steps(kSteps).transforms().count(2);
@@ -66,7 +66,7 @@ class InversionCheck : public ::testing::Test {
     model_ = model::load_model("fmnist-cnn").release();
     data_ = data::open_dataset("fashion-mnist:test").release();
     full_ = tt::temp_dir("inversion_check_full");
-    auto res = viz::inversion_check(*model_, *data_, tiny_options(), full_);
+    auto res = analysis::inversion_check(*model_, *data_, tiny_options(), full_);
     ASSERT_TRUE(res.complete);
     ASSERT_EQ(res.pairs_rendered, 8u);
   }
@@ -97,7 +97,7 @@ TEST_F(InversionCheck, StepZeroIsTheMtisValue) {
   auto o = tiny_options();
   o.start("mti").param("pixel").canvas(28);
   o.render().steps(2);
-  ASSERT_TRUE(viz::inversion_check(*model_, *data_, o, dir).complete);
+  ASSERT_TRUE(analysis::inversion_check(*model_, *data_, o, dir).complete);
   int checked = 0;
   for (const auto& r : read_csv(dir + "/curves.csv")) {
     if (r[5] != "0") continue;
@@ -131,17 +131,17 @@ TEST_F(InversionCheck, FvSdIsInTheUnitsStandardDeviations) {
 TEST_F(InversionCheck, ResumesToTheUninterruptedResult) {
   auto dir = tt::temp_dir("inversion_check_resume");
   auto o = tiny_options();
-  auto first = viz::inversion_check(*model_, *data_, o.max_batches(1), dir);
+  auto first = analysis::inversion_check(*model_, *data_, o.max_batches(1), dir);
   EXPECT_FALSE(first.complete);
   EXPECT_EQ(first.pairs_rendered, 2u);
   // A kill while the next batch's rows were being written: a row cut short.
   const auto path = dir + "/curves.csv";
   fs::resize_file(path, fs::file_size(path) - 7);
-  auto second = viz::inversion_check(*model_, *data_, o.max_batches(2), dir);
+  auto second = analysis::inversion_check(*model_, *data_, o.max_batches(2), dir);
   EXPECT_FALSE(second.complete);
   EXPECT_EQ(second.pairs_done_before, 1u);
   EXPECT_EQ(second.pairs_rendered, 3u);  // the cut pair, then the next batch
-  auto third = viz::inversion_check(*model_, *data_, o.max_batches(0), dir);
+  auto third = analysis::inversion_check(*model_, *data_, o.max_batches(0), dir);
   EXPECT_TRUE(third.complete);
   EXPECT_EQ(third.pairs_done_before, 4u);
   EXPECT_EQ(third.pairs_rendered, 4u);
@@ -150,8 +150,8 @@ TEST_F(InversionCheck, ResumesToTheUninterruptedResult) {
   for (const auto& r : read_csv(path)) EXPECT_TRUE(keys.insert(r[0] + r[2] + "#" + r[3] + r[4] + r[5]).second);
   EXPECT_EQ(keys.size(), 8u * 2 * kSteps);
   // A finished check is not redone; other options are refused.
-  EXPECT_EQ(viz::inversion_check(*model_, *data_, o, dir).pairs_rendered, 0u);
-  EXPECT_NE(tt::error_of([&] { viz::inversion_check(*model_, *data_, o.units(3), dir); }).find("other options"),
+  EXPECT_EQ(analysis::inversion_check(*model_, *data_, o, dir).pairs_rendered, 0u);
+  EXPECT_NE(tt::error_of([&] { analysis::inversion_check(*model_, *data_, o.units(3), dir); }).find("other options"),
             std::string::npos);
 }
 
@@ -180,11 +180,11 @@ TEST_F(InversionCheck, BatchedEqualsOnePairAlone) {
   auto attr = viz::attributions_per_feature(attributor, x).front();
   for (int side = 0; side < 2; ++side) {
     viz::ImageOptions io(1, 1, kCanvas);
-    io.item_seeds({viz::inversion_start_seed(kSeed, 1, unit, rank.at({"conv3", unit, image}))});
+    io.item_seeds({analysis::inversion_start_seed(kSeed, 1, unit, rank.at({"conv3", unit, image}))});
     auto param = viz::make_parameterization("maco", io, o.spectrum());
     auto obj = viz::target_objective(*model_, f, side == 0 ? viz::Target::SPos : viz::Target::SNeg, &attr, 1, 0);
     auto ro = o.render();
-    ro.seed(viz::inversion_draws_seed(kSeed, 1)).monitor({f}).crop_input(false).progress(false);
+    ro.seed(analysis::inversion_draws_seed(kSeed, 1)).monitor({f}).crop_input(false).progress(false);
     auto alone = viz::render(*model_, *param, {obj}, ro);
     const char* sign = side == 0 ? "s+" : "s-";
     int checked = 0;
@@ -239,9 +239,9 @@ TEST_F(InversionCheck, SummaryFollowsFromTheCurves) {
 
 // The default through-layers: the layer listed before, and the input for the first.
 TEST_F(InversionCheck, ThroughLayerDefaults) {
-  EXPECT_EQ(viz::through_layer(*model_, {"conv1", "conv3"}, {}, 0), "conv1:in");
-  EXPECT_EQ(viz::through_layer(*model_, {"conv1", "conv3"}, {}, 1), "conv1");
-  EXPECT_EQ(viz::through_layer(*model_, {"conv1", "conv3"}, {"conv1:in", "pool1"}, 1), "pool1");
+  EXPECT_EQ(analysis::through_layer(*model_, {"conv1", "conv3"}, {}, 0), "conv1:in");
+  EXPECT_EQ(analysis::through_layer(*model_, {"conv1", "conv3"}, {}, 1), "conv1");
+  EXPECT_EQ(analysis::through_layer(*model_, {"conv1", "conv3"}, {"conv1:in", "pool1"}, 1), "pool1");
 }
 
 // `tension inversion-check` end to end with the default through-layers (the first through the input), and bad input.

@@ -3,7 +3,7 @@
 
 #include "tension/core/error.h"
 #include "tension/model/receptive_field.h"
-#include "tension/model/zoo.h"
+#include "tension/model/zoo/zoo.h"
 
 using namespace tension::model;
 

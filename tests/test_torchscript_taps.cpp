@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "tension/core/error.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "testing.h"
 
 namespace tension::model {

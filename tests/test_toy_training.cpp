@@ -132,7 +132,7 @@ TEST(ToyTrainer, BestRestartSkipsNaN) {
 }
 
 TEST(ToyData, SamplingFollowsTheTaskDistribution) {
-  auto abs = ToyTask::named("abs");
+  auto abs = ToyTask::named("abs", ToyPreset::Code);  // p_on 0.01
   const int64_t rows = 400000;
   auto x = to_dense(abs, ToyData(abs, 3).next(rows));
   const double on = (x != 0).to(torch::kFloat64).mean().item<double>();

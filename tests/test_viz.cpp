@@ -10,7 +10,7 @@
 #include "tension/data/dataset.h"
 #include "tension/data/preprocess.h"
 #include "tension/model/registry.h"
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 #include "tension/viz/attribution_target.h"
 #include "tension/viz/color.h"
 #include "tension/core/blur.h"

@@ -8,7 +8,7 @@
 #include "tension/data/dataset.h"
 #include "tension/data/preprocess.h"
 #include "tension/model/registry.h"
-#include "tension/viz/mti_search.h"
+#include "tension/analysis/mti_search.h"
 #include "tension/viz/panels.h"
 #include "tension/viz/spectrum.h"
 #include "testing.h"
@@ -24,7 +24,7 @@ TEST(VizAppF, InversionsExciteAndInhibit) {
   for (int i = 0; i < 10; ++i) ao.features.push_back(feature::parse_feature("conv3:" + std::to_string(perm[i].item<int64_t>())));
   ao.layers = {"pool1"};
   attribution::Attributor search(*m, ao);
-  auto mtis = viz::find_mtis(search, *ds, 500);
+  auto mtis = analysis::find_mtis(search, *ds, 500);
   ao.keep_s = true;
   attribution::Attributor attributor(*m, ao);
   std::vector<torch::Tensor> xs;

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "tension/analysis/weight_signs.h"
-#include "tension/model/zoo.h"
+#include "tension/model/zoo/zoo.h"
 
 using namespace tension;
 

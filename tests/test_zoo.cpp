@@ -6,7 +6,7 @@
 #include <set>
 
 #include "tension/core/error.h"
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 #include "test_zoo_util.h"
 
 namespace tension::testing {

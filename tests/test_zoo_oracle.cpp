@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "tension/model/zoo_model.h"
-#include "tension/model/zoo_state_dict.h"
+#include "tension/model/zoo/model.h"
+#include "tension/model/zoo/state_dict.h"
 #include "test_zoo_util.h"
 
 namespace tension::testing {

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "tension/core/error.h"
-#include "tension/model/zoo.h"
-#include "tension/model/zoo_unpickler.h"
+#include "tension/model/zoo/zoo.h"
+#include "tension/model/zoo/unpickler.h"
 #include "testing.h"
 
 namespace tension::testing {

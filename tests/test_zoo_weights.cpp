@@ -8,7 +8,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/sha256.h"
-#include "tension/model/zoo_state_dict.h"
+#include "tension/model/zoo/state_dict.h"
 #include "test_zoo_util.h"
 
 namespace tension::testing {

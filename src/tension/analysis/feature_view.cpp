@@ -8,6 +8,7 @@
 #include "tension/attribution/attributor.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 #include "tension/feature/feature.h"
 
 namespace tension::analysis {
@@ -68,7 +69,7 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
 
 torch::Tensor FeatureView::image(size_t item) const {
   auto x = data::preprocess(data_.load(static_cast<size_t>(items_.at(item).image)), model_.input_spec());
-  return data::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
+  return model::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
 }
 
 torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const { return crop_resized(chw, rf_, opt_.canvas); }

@@ -214,7 +214,6 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   vo.field = opt.field;
   analysis::FeatureView view(st, m, ds, feature, layer, vo);
   const auto& rf = view.receptive_field();
-  results["field"] = {{"threshold", opt.field.threshold}, {"box", {rf.top, rf.left, rf.bottom, rf.right}}};
   auto tile_opt = opt.tile;
   tile_opt.fv_lo = fv_lo;
   tile_opt.fv_hi = fv_hi;
@@ -268,6 +267,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
              {"grid", opt.grid.n},
              {"fv_colour_limits", {fv_lo, fv_hi}},
              {"umap", {{"epochs", layout.epochs}, {"a", layout.a}, {"b", layout.b}, {"exact_knn", layout.exact_knn}}},
+             {"crop", {{"threshold", opt.field.threshold}, {"box", {rf.top, rf.left, rf.bottom, rf.right}}}},
              {"seconds", seconds_since(t_all)}};
   spdlog::info("atlas: {} images, {} icons on a {}x{} grid in {}", n, cells.size(), opt.grid.n, opt.grid.n,
                run.dir());

@@ -27,7 +27,7 @@ inline model::EffectiveFieldOptions atlas_field() {
 struct AtlasOptions {
   size_t images = 10000;          // the top N images of the run by L2,1 norm (the paper: 100,000 training images)
   UmapOptions umap;               // 10 neighbours, min_dist 0.1, cosine, seed 0
-  GridOptions grid;               // 30 x 30, more than 5 points make an icon
+  CellGridOptions grid;           // 30 x 30, more than 5 points make an icon
   IconOptions icons;              // lr 0.06, 202 steps, dot*cos^2, 30 per batch
   TileOptions tile;               // icon side and border (colour limits are set from the run)
   double colour_sds = 7;          // border colours: mean -/+ this many sd of f_v over the run's images

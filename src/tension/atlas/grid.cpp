@@ -19,7 +19,7 @@ std::pair<int, int> cell_range(double t, int n) {
 
 }  // namespace
 
-std::vector<IconCell> assign_cells(const std::vector<float>& layout, const GridOptions& opt) {
+std::vector<IconCell> assign_cells(const std::vector<float>& layout, const CellGridOptions& opt) {
   if (opt.n < 1 || opt.min_points < 0)
     throw Error("the atlas grid needs n >= 1 and min_points >= 0, got n " + std::to_string(opt.n) +
                 ", min_points " + std::to_string(opt.min_points));

@@ -6,7 +6,7 @@
 
 namespace tension::atlas {
 
-struct GridOptions {
+struct CellGridOptions {
   int n = 30;
   int min_points = 5;  // a cell becomes an icon when it holds MORE than this many points
 };
@@ -20,6 +20,6 @@ struct IconCell {
 // cell (xi, yi) iff xi <= n x <= xi + 1 and yi <= n y <= yi + 1, both bounds inclusive as in the paper code, so a
 // point on a cell boundary counts in two cells (four at a corner). Throws tension::Error for a coordinate
 // outside [0, 1] or options out of range.
-std::vector<IconCell> assign_cells(const std::vector<float>& layout, const GridOptions& opt = {});
+std::vector<IconCell> assign_cells(const std::vector<float>& layout, const CellGridOptions& opt = {});
 
 }  // namespace tension::atlas

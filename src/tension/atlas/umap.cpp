@@ -5,16 +5,15 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 #include <limits>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "tension/core/error.h"
+#include "tension/core/parallel.h"
 #include "tension/core/percentile.h"
+#include "tension/core/simd.h"
 
 // uwot's C++ core (a BSD-2-Clause notice in each header) and hnswlib (Apache-2.0) are included here and in no
 // other file: both define non-inline functions (docs/dependencies.md §1-§2). smooth_knn.h includes
@@ -25,52 +24,13 @@
 #include <uwot/smooth_knn.h>
 #include <uwot/tauprng.h>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-// The distance kernels are compiled for AVX-512, AVX2 and plain x86-64 and picked at load time: the project
-// builds without -march, and these loops are where the neighbour search spends its time.
-#define TENSION_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TENSION_SIMD_CLONES
-#endif
-
 namespace tension::atlas {
 namespace {
 
 constexpr int64_t kLanes = 16;  // rows are zero-padded to a multiple of this; the kernels keep 16 partial sums
 
-int thread_count(int requested) {
-  return requested > 0 ? requested : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-}
-
-// work(item) for every item in [0, items), items handed out in turn to up to `threads` threads. Every caller's
-// items are independent, so which thread ran an item never changes a result.
-template <class Work>
-void parallel_items(int64_t items, int threads, Work&& work) {
-  const int64_t used = std::min<int64_t>(threads, items);
-  if (used <= 1) {
-    for (int64_t i = 0; i < items; ++i) work(i);
-    return;
-  }
-  std::atomic<int64_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto run = [&] {
-    try {
-      for (int64_t i; (i = next++) < items;) work(i);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!error) error = std::current_exception();
-      next = items;
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int64_t t = 1; t < used; ++t) pool.emplace_back(run);
-  run();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
 // ---- distances ----------------------------------------------------------------------------------------------
+// The kernels carry TENSION_SIMD_CLONES: these loops are where the neighbour search spends its time.
 
 // 16 floats as one value (one zmm register with AVX-512, two ymm with AVX2, four xmm otherwise), read from any
 // float address.

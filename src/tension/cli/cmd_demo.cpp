@@ -14,6 +14,7 @@
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
 #include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 #include "tension/render/html_page.h"
 #include "tension/render/image_grid.h"
 #include "tension/train/classifier.h"
@@ -80,7 +81,7 @@ void samples_section(const data::Dataset& ds, model::Model& m, RunManifest& run,
   auto pred = m.run(x.to(m.device()), {}, ro).output.argmax(1).cpu();
   render::GridOptions go;
   go.cell = 84;
-  render::write_png(run.path("samples.png"), render::image_grid(data::to_unit_range(x, m.input_spec()), go));
+  render::write_png(run.path("samples.png"), render::image_grid(model::to_unit_range(x, m.input_spec()), go));
   run.add_output("samples.png", "the first test images");
   auto names = ds.class_names();
   std::vector<std::vector<std::string>> rows;

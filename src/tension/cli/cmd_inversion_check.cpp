@@ -5,7 +5,7 @@
 #include "tension/cli/common.h"
 #include "tension/core/manifest.h"
 #include "tension/core/npy.h"
-#include "tension/viz/inversion_check.h"
+#include "tension/analysis/inversion_check.h"
 
 namespace tension::cli {
 
@@ -13,7 +13,7 @@ void register_inversion_check(CLI::App& app) {
   struct Args {
     ModelArgs model;
     std::string data, out, spectrum;
-    viz::InversionCheckOptions opt;
+    analysis::InversionCheckOptions opt;
     std::vector<std::string> layers, through;
     std::optional<int64_t> steps, transforms;
     std::optional<double> lr;
@@ -65,7 +65,7 @@ void register_inversion_check(CLI::App& app) {
     run["model"] = {{"weights", m->weights_id()}};
     run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
     run.write("running");
-    auto res = viz::inversion_check(*m, *ds, o, a.out);
+    auto res = analysis::inversion_check(*m, *ds, o, a.out);
     run["results"] = {{"complete", res.complete}, {"pairs_done_before", res.pairs_done_before},
                       {"pairs_rendered", res.pairs_rendered}};
     run.add_output("protocol.json", "the options that decide the numbers (a rerun with other options fails)");

@@ -7,7 +7,7 @@
 #include "tension/core/error.h"
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
-#include "tension/model/zoo.h"
+#include "tension/model/zoo/zoo.h"
 #include "tension/train/classifier.h"
 
 namespace tension::cli {

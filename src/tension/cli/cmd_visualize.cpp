@@ -10,6 +10,7 @@
 
 #include "tension/analysis/feature_field.h"
 #include "tension/attribution/attributor.h"
+#include "tension/attribution/terms.h"
 #include "tension/cli/common.h"
 #include "tension/core/error.h"
 #include "tension/core/manifest.h"
@@ -154,15 +155,17 @@ void register_visualize(CLI::App& app) {
       attribution::Attributor attributor(*m, ao);
       auto x = data::preprocess(load_image(image), in).unsqueeze(0);
       attr = viz::attributions_per_feature(attributor, x).front();
-      auto s = attr->s;
+      // Eq. 2's totals of the image's S (attribution_totals takes a batch).
+      auto totals = attribution::attribution_totals(attr->s.unsqueeze(0));
+      const double e_pos = totals.e_pos[0].item<double>(), e_neg = totals.e_neg[0].item<double>();
       run["attribution"] = {{"image", image},
                             {"fv", attr->fv},
                             {"footprint", {attr->footprint.top, attr->footprint.left, attr->footprint.bottom,
                                            attr->footprint.right}},
-                            {"e_pos", torch::relu(s).sum().item<double>()},
-                            {"e_neg", torch::relu(-s).sum().item<double>()}};
+                            {"e_pos", e_pos},
+                            {"e_neg", e_neg}};
       spdlog::info("attribution of {} on {} at {}: f_v = {:.4g}, E+ = {:.4g}, E- = {:.4g}", a.feature, image, a.layer,
-                   attr->fv, torch::relu(s).sum().item<double>(), torch::relu(-s).sum().item<double>());
+                   attr->fv, e_pos, e_neg);
     }
 
     std::unique_ptr<data::Dataset> ds;

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "tension/cli/common.h"
-#include "tension/viz/inversion_check.h"
+#include "tension/analysis/inversion_check.h"
 
 namespace tension::cli {
 
@@ -17,7 +17,7 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
   // on two cores; `tension inversion-check` runs the full protocol.
   const int64_t units = 4, mtis = 2, steps = 50, draws = 4;
   const size_t search_images = 500;
-  viz::InversionCheckOptions opt;
+  analysis::InversionCheckOptions opt;
   opt.layers({"conv1", "conv2", "conv3", "fc1", "fc2"})
       .through({"conv1:in", "relu1", "pool1", "pool2", "relu4"})
       .units(units)
@@ -28,7 +28,7 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
   const std::string dir = run.path("inversion-check");
   std::filesystem::remove_all(dir);  // a fresh check: the demo's model or options may have changed since
   auto t0 = std::chrono::steady_clock::now();
-  auto res = viz::inversion_check(m, ds, opt, dir);
+  auto res = analysis::inversion_check(m, ds, opt, dir);
   run.add_timing("inversion check", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   run.add_output("inversion-check/fig14.png", "App. F, Fig. 14: f_v / sd of S+ and S- inversions per layer");
   run.add_output("inversion-check/curves.csv", "every inversion's f_v per step (tension inversion-check's columns)");

@@ -17,7 +17,7 @@
 #include "tension/render/image_grid.h"
 #include "tension/render/line_plot.h"
 #include "tension/viz/curve.h"
-#include "tension/viz/mti_search.h"
+#include "tension/analysis/mti_search.h"
 #include "tension/viz/panels.h"
 #include "tension/viz/spectrum.h"
 
@@ -37,7 +37,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   ao.layers = {layer};
   ao.footprint.seed = seed;
   attribution::Attributor search(m, ao);
-  auto mtis = viz::find_mtis(search, ds, search_images);
+  auto mtis = analysis::find_mtis(search, ds, search_images);
   for (size_t u = 0; u < mtis.size(); ++u) {
     if (!mtis[u].in_window) spdlog::warn("{}: no image with -0.5 sd < f_v < 0; using the largest ||S||_1", features[u].spec);
   }
@@ -96,7 +96,8 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   std::vector<torch::Tensor> cells;
   for (size_t u = 0; u < fig5_units; ++u) {
     auto field = analysis::feature_field(m, features[u]);
-    auto mti = analysis::field_crop(data::preprocess(ds.load(mtis[u].index), canvas_spec), field, in).expand({3, -1, -1});
+    auto mti = data::preprocess(ds.load(mtis[u].index), canvas_spec);
+    mti = analysis::field_crop(mti, field, in).expand({3, -1, -1});
     cells.push_back(torch::cat({mti, torch::ones({1, canvas, canvas})}, 0));
     for (size_t i : fig5[u]) cells.push_back(viz::display_image(results[i]));
   }
@@ -106,7 +107,8 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   go.background = in.channels == 1 ? 0.5 : 1.0;  // grey garments would vanish on white
   go.column_labels = {"MTI (field)", "S+ accent.", "S- accent.", "S+ inversion", "S- inversion", "max", "min"};
   render::write_png(run.path("fig5.png"), render::image_grid(torch::stack(cells), go));
-  run.add_output("fig5.png", "Fig. 5: per unit, MTI cropped to its effective receptive field | S+, S- accentuation | S+, S- inversion | max, min");
+  run.add_output("fig5.png", "Fig. 5: per unit, MTI cropped to its effective receptive field | S+, S- "
+                             "accentuation | S+, S- inversion | max, min");
 
   // Fig. 14: f_v / sd over the steps; median and range over the ten units.
   auto band = [&](const std::vector<size_t>& idx, const std::string& name, render::LinePanel& panel) {

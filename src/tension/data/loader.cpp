@@ -11,6 +11,7 @@
 
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 
 namespace tension::data {
 
@@ -41,7 +42,7 @@ struct BatchLoader::Impl {
   Impl(const Dataset& d, model::InputSpec s, LoaderOptions opt)
       : ds(d), spec(std::move(s)), batch_size(opt.batch_size), queue_batches(std::max<size_t>(1, opt.queue_batches)) {
     if (batch_size == 0) throw Error("batch size must be positive");
-    check_input_spec(spec);
+    model::check_input_spec(spec);
     if (opt.indices.empty()) {
       for (size_t i = 0; i < ds.size(); ++i) items.push_back(i);
     } else {

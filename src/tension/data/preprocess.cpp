@@ -1,19 +1,9 @@
 #include "tension/data/preprocess.h"
 
 #include "tension/core/error.h"
+#include "tension/model/input_range.h"
 
 namespace tension::data {
-
-void check_input_spec(const model::InputSpec& spec) {
-  if (spec.channels != 1 && spec.channels != 3)
-    throw Error("model input spec: channels must be 1 or 3, got " + std::to_string(spec.channels));
-  if (spec.height < 1 || spec.width < 1) throw Error("model input spec: height and width must be positive");
-  if (spec.mean.size() != spec.std.size() || (!spec.mean.empty() && spec.mean.size() != size_t(spec.channels)))
-    throw Error("model input spec: mean and std need one value per channel (" + std::to_string(spec.channels) + ")");
-  for (double s : spec.std)
-    if (s == 0.0) throw Error("model input spec: std must not be 0");
-  if (spec.range_hi == spec.range_lo) throw Error("model input spec: the input range is empty");
-}
 
 namespace {
 
@@ -46,14 +36,10 @@ torch::Tensor resize(const torch::Tensor& img, int64_t height, int64_t width) {
   return F::interpolate(img.unsqueeze(0), opt).squeeze(0);
 }
 
-torch::Tensor per_channel(const std::vector<double>& v, const torch::Tensor& like) {
-  return torch::tensor(v, torch::TensorOptions().dtype(torch::kDouble)).to(like.options()).view({-1, 1, 1});
-}
-
 }  // namespace
 
 torch::Tensor preprocess(const torch::Tensor& img, const model::InputSpec& spec) {
-  check_input_spec(spec);
+  model::check_input_spec(spec);
   if (img.dim() != 3 || (img.size(0) != 1 && img.size(0) != 3))
     throw Error("preprocess: expected an image [C, H, W] with C = 1 or 3, got sizes " + c10::str(img.sizes()));
   // Convert channels where the image has the fewest: RGB -> grey before the resize, grey -> RGB after it.
@@ -61,27 +47,8 @@ torch::Tensor preprocess(const torch::Tensor& img, const model::InputSpec& spec)
   if (spec.channels == 1 && x.size(0) == 3) x = rgb_to_grey(x);
   x = resize(largest_centre_crop(x), spec.height, spec.width);
   if (spec.channels == 3 && x.size(0) == 1) x = x.expand({3, -1, -1});
-  return to_model_range(x, spec).contiguous();
+  return model::to_model_range(x, spec).contiguous();
 }
 
-torch::Tensor to_model_range(const torch::Tensor& x, const model::InputSpec& spec) {
-  check_input_spec(spec);
-  if (x.dim() < 3 || x.size(-3) != spec.channels)
-    throw Error("to_model_range: expected [.., " + std::to_string(spec.channels) + ", H, W], got " +
-                c10::str(x.sizes()));
-  torch::Tensor y = x * (spec.range_hi - spec.range_lo) + spec.range_lo;
-  if (!spec.mean.empty()) y = (y - per_channel(spec.mean, y)) / per_channel(spec.std, y);
-  return y;
-}
-
-torch::Tensor to_unit_range(const torch::Tensor& x, const model::InputSpec& spec) {
-  check_input_spec(spec);
-  if (x.dim() < 3 || x.size(-3) != spec.channels)
-    throw Error("to_unit_range: expected [.., " + std::to_string(spec.channels) + ", H, W], got " +
-                c10::str(x.sizes()));
-  torch::Tensor y = x;
-  if (!spec.mean.empty()) y = y * per_channel(spec.std, x) + per_channel(spec.mean, x);
-  return (y - spec.range_lo) / (spec.range_hi - spec.range_lo);
-}
 
 }  // namespace tension::data

@@ -4,7 +4,7 @@
 
 #include "tension/core/blur.h"
 #include "tension/core/error.h"
-#include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 
 namespace tension::model {
 
@@ -29,7 +29,7 @@ EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Rea
   ro.differentiable = true;
   for (int64_t step = 0; step < opt.steps; ++step) {
     auto leaf = u.detach().requires_grad_(true);
-    auto x = data::to_model_range(leaf, in);
+    auto x = model::to_model_range(leaf, in);
     auto res = model.run(x, {tap}, ro);
     auto value = readout(res.taps[0]).sum();
     if (!value.requires_grad()) throw Error("layer " + tap.str() + " does not depend on the input");

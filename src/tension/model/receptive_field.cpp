@@ -5,7 +5,7 @@
 
 #include "tension/core/device.h"
 #include "tension/core/error.h"
-#include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 
 namespace tension::model {
 
@@ -49,7 +49,7 @@ torch::Tensor random_inputs(const Model& model, const ReceptiveFieldOptions& opt
   const auto& in = model.input_spec();
   auto gen = at::detail::createCPUGenerator(opt.seed);
   auto unit = torch::rand({opt.samples, in.channels, in.height, in.width}, gen);
-  return data::to_model_range(unit, in).to(model.device());
+  return model::to_model_range(unit, in).to(model.device());
 }
 
 namespace {

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "tension/core/error.h"
-#include "tension/model/torchscript_model.h"
-#include "tension/model/zoo.h"
+#include "tension/model/torchscript/model.h"
+#include "tension/model/zoo/zoo.h"
 
 namespace tension::model {
 

@@ -4,16 +4,12 @@
 #include <cstring>
 
 #include "tension/core/error.h"
+#include "tension/core/simd.h"
 
 // Each restart is a few hundred floats, so the work is short fixed-length loops over GCC vectors of eight
 // floats (native on AVX2 and AVX-512; every sum has a fixed order); target_clones compiles the hot functions
-// for AVX-512, AVX2+FMA and the baseline, picked at load time. Adam's sqrt vectorises only without errno
-// (-fno-math-errno on this stage; its argument is never negative).
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define TENSION_TOY_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define TENSION_TOY_CLONES
-#endif
+// for AVX-512, AVX2+FMA and the baseline, picked at load time (core/simd.h). Adam's sqrt vectorises only
+// without errno (-fno-math-errno on this stage; its argument is never negative).
 #define TENSION_INLINE inline __attribute__((always_inline))
 #pragma GCC diagnostic ignored "-Wpsabi"  // the vector helpers are always inlined: no ABI crosses
 
@@ -164,18 +160,18 @@ TENSION_INLINE double batch_loss_impl(const float* __restrict p, const SparseBat
   return total;
 }
 
-TENSION_TOY_CLONES double train_restart_8(float* p, float* m, float* v, float* g, const SparseBatch* b, int steps,
+TENSION_SIMD_CLONES double train_restart_8(float* p, float* m, float* v, float* g, const SparseBatch* b, int steps,
                                           int64_t first, const KernelConfig& c) {
   return train_restart_impl<8>(p, m, v, g, b, steps, first, c);
 }
-TENSION_TOY_CLONES double train_restart_16(float* p, float* m, float* v, float* g, const SparseBatch* b, int steps,
+TENSION_SIMD_CLONES double train_restart_16(float* p, float* m, float* v, float* g, const SparseBatch* b, int steps,
                                            int64_t first, const KernelConfig& c) {
   return train_restart_impl<16>(p, m, v, g, b, steps, first, c);
 }
-TENSION_TOY_CLONES double batch_loss_8(const float* p, const SparseBatch& b, const KernelConfig& c) {
+TENSION_SIMD_CLONES double batch_loss_8(const float* p, const SparseBatch& b, const KernelConfig& c) {
   return batch_loss_impl<8>(p, b, c);
 }
-TENSION_TOY_CLONES double batch_loss_16(const float* p, const SparseBatch& b, const KernelConfig& c) {
+TENSION_SIMD_CLONES double batch_loss_16(const float* p, const SparseBatch& b, const KernelConfig& c) {
   return batch_loss_impl<16>(p, b, c);
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "tension/data/dataset.h"
-#include "tension/model/zoo.h"
+#include "tension/model/zoo/zoo.h"
 
 namespace tension::train {
 

@@ -7,7 +7,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
-#include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 #include "tension/model/input_crop.h"
 
 namespace tension::viz {
@@ -50,7 +50,7 @@ torch::Tensor feature_values(model::Model& m, const torch::Tensor& images, const
   std::vector<model::Tap> taps;
   std::vector<size_t> slot;
   for (const auto& f : features) slot.push_back(tap_slot(taps, feature::feature_tap(m, f.layer)));
-  auto x = data::to_model_range(resize_to_input(images, m.input_spec()), m.input_spec());
+  auto x = model::to_model_range(resize_to_input(images, m.input_spec()), m.input_spec());
   auto acts = m.run(x.to(m.device()), taps, {}).taps;
   std::vector<torch::Tensor> out;
   for (size_t b = 0; b < features.size(); ++b) {

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "tension/core/error.h"
-#include "tension/data/preprocess.h"
+#include "tension/model/input_range.h"
 
 namespace tension::viz {
 
@@ -71,7 +71,7 @@ torch::Tensor Transforms::operator()(const torch::Tensor& images) {
                  (torch::rand(shape, device_gen_, opts) * 2 - 1) * opt_.noise_uniform();
     draws.push_back(resize_to_input(x + noise, input_));
   }
-  return data::to_model_range(torch::cat(draws, 0), input_);
+  return model::to_model_range(torch::cat(draws, 0), input_);
 }
 
 torch::Tensor resize_to_input(const torch::Tensor& images, const model::InputSpec& input) {

@@ -1,6 +1,6 @@
 // toy-mlp and toy-mlp-nobias: a small fully connected ReLU net on 1x8x8 inputs. Without biases it is
 // positively homogeneous, so sum(grad * activation) at any layer equals the output exactly.
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

@@ -1,7 +1,7 @@
-#include "tension/model/zoo_model.h"
+#include "tension/model/zoo/model.h"
 
 #include "tension/core/sha256.h"
-#include "tension/model/zoo_state_dict.h"
+#include "tension/model/zoo/state_dict.h"
 
 namespace tension::model {
 

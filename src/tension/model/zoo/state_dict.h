@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "tension/model/zoo_unpickler.h"
+#include "tension/model/zoo/unpickler.h"
 
 namespace tension::model {
 

@@ -1,4 +1,4 @@
-#include "tension/viz/inversion_check.h"
+#include "tension/analysis/inversion_check.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
@@ -16,6 +16,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "tension/analysis/mti_search.h"
 #include "tension/attribution/attributor.h"
 #include "tension/core/error.h"
 #include "tension/core/percentile.h"
@@ -25,10 +26,9 @@
 #include "tension/render/diverging.h"
 #include "tension/render/line_plot.h"
 #include "tension/viz/feature_scale.h"
-#include "tension/viz/mti_search.h"
 #include "tension/viz/spectrum.h"
 
-namespace tension::viz {
+namespace tension::analysis {
 
 namespace fs = std::filesystem;
 
@@ -211,7 +211,7 @@ std::vector<UnitMtis> layer_mtis(model::Model& m, const data::Dataset& ds, const
                                  const std::vector<feature::Feature>& features, const std::vector<int64_t>& units,
                                  const std::string& through) {
   const size_t limit = opt.search_images() > 0 ? opt.search_images() : ds.size();
-  auto sd = feature_sd(m, features, ds, limit);
+  auto sd = viz::feature_sd(m, features, ds, limit);
   attribution::AttributorOptions ao;
   ao.features = features;
   ao.layers = {through};
@@ -356,7 +356,7 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
     }
   }
   const auto& in = m.input_spec();
-  const int64_t canvas = opt.canvas() > 0 ? opt.canvas() : default_canvas(in), steps = opt.render().steps();
+  const int64_t canvas = opt.canvas() > 0 ? opt.canvas() : viz::default_canvas(in), steps = opt.render().steps();
   claim_dir(dir, protocol_json(m, ds, opt, through, canvas));
 
   // Pairs finished by an earlier run; the tail of an interrupted write is cut off.
@@ -373,7 +373,7 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
   const bool noise = opt.start() == "noise";
   torch::Tensor spectrum = opt.spectrum();
   if (noise && opt.param() == "maco" && !spectrum.defined()) {
-    spectrum = estimate_spectrum(ds, SpectrumOptions(canvas, in.channels).limit(opt.search_images()));
+    spectrum = viz::estimate_spectrum(ds, viz::SpectrumOptions(canvas, in.channels).limit(opt.search_images()));
   }
   model::InputSpec canvas_spec = in;
   canvas_spec.height = canvas_spec.width = canvas;
@@ -403,11 +403,11 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
     ao.keep_s = true;
     ao.footprint.seed = opt.seed();
     attribution::Attributor attributor(m, ao);
-    std::vector<std::vector<Attribution>> attrs(static_cast<size_t>(opt.mtis()));  // [rank][unit]
+    std::vector<std::vector<viz::Attribution>> attrs(static_cast<size_t>(opt.mtis()));  // [rank][unit]
     for (size_t r = 0; r < attrs.size(); ++r) {
       std::vector<torch::Tensor> xs;
       for (const auto& u : unit_mtis) xs.push_back(data::preprocess(ds.load(u.picks[r].index), in));
-      attrs[r] = attributions_per_feature(attributor, torch::stack(xs));
+      attrs[r] = viz::attributions_per_feature(attributor, torch::stack(xs));
     }
 
     // Pairs unit-major, MTI rank within; fixed batches, so that a resumed check renders what an uninterrupted
@@ -428,11 +428,11 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
       const size_t todo = std::count_if(chunk.begin(), chunk.end(), [&](const auto& p) { return !is_done(p); });
       if (todo == 0) continue;
       if (opt.max_batches() > 0 && batches == opt.max_batches()) return result;
-      ImageOptions io(static_cast<int64_t>(2 * chunk.size()), in.channels, canvas);
+      viz::ImageOptions io(static_cast<int64_t>(2 * chunk.size()), in.channels, canvas);
       io.device(m.device());
       std::vector<uint64_t> seeds;
       std::vector<torch::Tensor> seed_images;
-      std::vector<Objective> objectives;
+      std::vector<viz::Objective> objectives;
       std::vector<feature::Feature> monitor;
       for (size_t k = 0; k < chunk.size(); ++k) {
         const auto [u, r] = chunk[k];
@@ -442,8 +442,9 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
         for (int side = 0; side < 2; ++side) {
           seeds.push_back(start);
           if (!noise) seed_images.push_back(image);
-          objectives.push_back(target_objective(m, features[u], side == 0 ? Target::SPos : Target::SNeg, &attr,
-                                                opt.cos_power(), static_cast<int64_t>(2 * k + side)));
+          const auto target = side == 0 ? viz::Target::SPos : viz::Target::SNeg;
+          objectives.push_back(viz::target_objective(m, features[u], target, &attr, opt.cos_power(),
+                                                     static_cast<int64_t>(2 * k + side)));
           monitor.push_back(features[u]);
         }
       }
@@ -452,10 +453,10 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
       } else {
         io.seed_images(torch::stack(seed_images));
       }
-      auto param = make_parameterization(opt.param(), io, spectrum);
+      auto param = viz::make_parameterization(opt.param(), io, spectrum);
       auto ro = opt.render();
       ro.seed(inversion_draws_seed(opt.seed(), i)).monitor(monitor).progress(false);
-      auto res = render(m, *param, objectives, ro);
+      auto res = viz::render(m, *param, objectives, ro);
 
       std::string rows;
       for (size_t k = 0; k < chunk.size(); ++k) {
@@ -495,4 +496,4 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
   return result;
 }
 
-}  // namespace tension::viz
+}  // namespace tension::analysis

@@ -7,7 +7,7 @@
 #include "tension/attribution/attributor.h"
 #include "tension/data/dataset.h"
 
-namespace tension::viz {
+namespace tension::analysis {
 
 struct MtiPick {
   size_t index = 0;   // dataset index
@@ -25,4 +25,4 @@ std::vector<std::vector<MtiPick>> find_mti_sets(attribution::Attributor& a, cons
 // The best MTI of each feature: find_mti_sets with k = 1.
 std::vector<MtiPick> find_mtis(attribution::Attributor& a, const data::Dataset& ds, size_t limit);
 
-}  // namespace tension::viz
+}  // namespace tension::analysis

@@ -1,4 +1,4 @@
-#include "tension/viz/mti_search.h"
+#include "tension/analysis/mti_search.h"
 
 #include <limits>
 
@@ -7,7 +7,7 @@
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
 
-namespace tension::viz {
+namespace tension::analysis {
 
 std::vector<std::vector<MtiPick>> find_mti_sets(attribution::Attributor& a, const data::Dataset& ds, size_t limit,
                                                 size_t k) {
@@ -70,4 +70,4 @@ std::vector<MtiPick> find_mtis(attribution::Attributor& a, const data::Dataset& 
   return out;
 }
 
-}  // namespace tension::viz
+}  // namespace tension::analysis

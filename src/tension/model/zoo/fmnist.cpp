@@ -1,5 +1,5 @@
 // fmnist-cnn and fmnist-cnn-bn: the embedded default, a small ReLU CNN for 1x28x28 Fashion-MNIST images.
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

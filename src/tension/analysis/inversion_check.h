@@ -13,7 +13,7 @@
 #include "tension/model/model.h"
 #include "tension/viz/panels.h"
 
-namespace tension::viz {
+namespace tension::analysis {
 
 struct InversionCheckOptions {
   TORCH_ARG(std::vector<std::string>, layers);    // the units' layers (f_v read as feature specs read it)
@@ -24,7 +24,7 @@ struct InversionCheckOptions {
   TORCH_ARG(size_t, search_images) = 0;           // the MTI search and sd(f_v) read the first N images (0 = all)
   // noise: inversions (App. F); mti: accentuations, seeded from the MTI itself.
   TORCH_ARG(std::string, start) = "noise";
-  TORCH_ARG(RenderOptions, render) = attribution_recipe();  // steps, lr, transformation draws (paper §2.9)
+  TORCH_ARG(viz::RenderOptions, render) = viz::attribution_recipe();  // steps, lr, transformation draws (paper §2.9)
   TORCH_ARG(std::string, param) = "maco";
   TORCH_ARG(int64_t, canvas) = 0;                 // 0: default_canvas of the model's input
   TORCH_ARG(torch::Tensor, spectrum);             // MACO from noise; undefined: estimated from the search images
@@ -68,4 +68,4 @@ uint64_t inversion_draws_seed(uint64_t seed, size_t layer);
 InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, const InversionCheckOptions& opt,
                                      const std::string& dir);
 
-}  // namespace tension::viz
+}  // namespace tension::analysis

@@ -1,4 +1,4 @@
-#include "tension/model/torchscript_model.h"
+#include "tension/model/torchscript/model.h"
 
 #include <torch/script.h>
 
@@ -12,7 +12,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/sha256.h"
-#include "tension/model/torchscript_graph_taps.h"
+#include "tension/model/torchscript/graph_taps.h"
 
 namespace tension::model {
 

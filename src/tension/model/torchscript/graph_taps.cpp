@@ -1,4 +1,4 @@
-#include "tension/model/torchscript_graph_taps.h"
+#include "tension/model/torchscript/graph_taps.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/alias_analysis.h>

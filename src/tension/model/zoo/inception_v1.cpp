@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "tension/core/error.h"
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

@@ -1,9 +1,9 @@
 // The names of the native models and the networks behind them.
-#include "tension/model/zoo.h"
+#include "tension/model/zoo/zoo.h"
 
 #include <functional>
 
-#include "tension/model/zoo_model.h"
+#include "tension/model/zoo/model.h"
 
 namespace tension::model {
 

@@ -1,4 +1,4 @@
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

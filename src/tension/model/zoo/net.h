@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "tension/model/model.h"
-#include "tension/model/zoo_recorder.h"
+#include "tension/model/zoo/recorder.h"
 
 namespace tension::model {
 
@@ -51,7 +51,7 @@ class ZooNet : public torch::nn::Module {
 // Runs the chain, reporting each step's input and output; undefined once rec.done().
 torch::Tensor run_steps(std::vector<NamedStep>& steps, torch::Tensor x, TapRecorder& rec);
 
-// The native networks, one file each (zoo_<net>.cpp); zoo.cpp gives them their model names.
+// The native networks, one file each (zoo/<net>.cpp); zoo/zoo.cpp gives them their model names.
 std::shared_ptr<ZooNet> make_fmnist_cnn(bool batchnorm);
 std::shared_ptr<ZooNet> make_toy_mlp(bool bias);
 // hidden and classes narrow torchvision's classifier (4096, 1000), as torchvision's own arguments can.

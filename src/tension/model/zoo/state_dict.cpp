@@ -1,4 +1,4 @@
-#include "tension/model/zoo_state_dict.h"
+#include "tension/model/zoo/state_dict.h"
 
 #include <filesystem>
 #include <fstream>

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "tension/model/zoo.h"
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/zoo.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

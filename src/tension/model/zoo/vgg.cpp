@@ -1,6 +1,6 @@
 // vgg11 and vgg11-bn in torchvision's layout: the same module paths (features.N, avgpool, classifier.N) and
 // parameter keys, so that a torchvision state dict loads as is.
-#include "tension/model/zoo_net.h"
+#include "tension/model/zoo/net.h"
 
 namespace tension::model {
 

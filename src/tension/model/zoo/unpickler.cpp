@@ -1,4 +1,4 @@
-#include "tension/model/zoo_unpickler.h"
+#include "tension/model/zoo/unpickler.h"
 
 #include <caffe2/serialize/inline_container.h>
 

@@ -1,4 +1,4 @@
-#include "tension/model/zoo_recorder.h"
+#include "tension/model/zoo/recorder.h"
 
 #include <stdexcept>
 
