@@ -2,7 +2,11 @@
 // homogeneous network at every depth, pixels included; depth as the fraction of preceding ReLUs.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "tension/analysis/completeness.h"
+#include "tension/analysis/completeness_outputs.h"
 #include "tension/analysis/correlation.h"
 #include "tension/data/dataset.h"
 #include "tension/model/torchscript/model.h"
@@ -63,4 +67,27 @@ TEST(Completeness, BiasesOpenAGapOfExactlyTheMissedBias) {
   EXPECT_NEAR(r.layers[3].mean_abs_diff, expected, 1e-5 * (1 + expected));
   // Through the pixels every bias is missed: a clear gap.
   EXPECT_GT(r.layers[0].mean_abs_diff, 1e-3);
+}
+
+// The outputs are written by the library (no binary spawned): one CSV row per layer with its cut flag, the JSON
+// beside it, and run.json's results.
+TEST(CompletenessOutputs, CsvAndResultsCarryEveryLayer) {
+  analysis::CompletenessResult r;
+  r.model = "m";
+  r.features = {"fc:0"};
+  r.images = 5;
+  r.layers = {{"input", 0.0, true, 0.5, 0.4, 2.0, {0.5}}, {"relu1", 0.5, false, 0.9, 0.8, 0.25, {0.9}}};
+  const std::string dir = tension::testing::temp_dir("completeness_outputs");
+  RunManifest run(dir, "completeness", {"tension", "completeness"});
+  analysis::write_completeness_outputs({r}, run);
+  std::ifstream f(dir + "/completeness.csv");
+  std::string header, row1, row2;
+  std::getline(f, header);
+  std::getline(f, row1);
+  std::getline(f, row2);
+  EXPECT_EQ(header, "model,layer,depth,cut,pearson,spearman,mean_abs_diff");
+  EXPECT_EQ(row1, "m,input,0,1,0.5,0.4,2");
+  EXPECT_EQ(row2, "m,relu1,0.5,0,0.9,0.8,0.25");
+  EXPECT_EQ(run["results"]["completeness"][0]["layers"][1]["cut"], false);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/completeness.png"));
 }

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <map>
 
-#include "tension/analysis/completeness.h"
-#include "tension/analysis/weight_signs.h"
+#include "tension/analysis/completeness_outputs.h"
+#include "tension/analysis/weight_outputs.h"
 #include "tension/cli/common.h"
 #include "tension/cli/layer_table.h"
 #include "tension/core/error.h"
@@ -107,7 +107,7 @@ void completeness_section(const DemoArgs& a, const data::Dataset& ds,
   opt.seed = a.seed;
   std::vector<analysis::CompletenessResult> results;
   for (auto& m : models) results.push_back(analysis::completeness(*m, ds, opt));
-  write_completeness_outputs(results, run);
+  analysis::write_completeness_outputs(results, run);
   page.section("Attribution completeness (paper §2, Fig. 3 and 13)", "completeness");
   page.paragraph(fmt::format(
       "E_l = sum(S_l), S_l = grad f_v (.) h_l, against the logit f_v for every logit, through every post-ReLU layer "
@@ -128,7 +128,7 @@ void completeness_section(const DemoArgs& a, const data::Dataset& ds,
 void weights_section(std::vector<std::unique_ptr<model::Model>>& models, RunManifest& run, render::HtmlPage& page) {
   std::vector<analysis::WeightSigns> all;
   for (auto& m : models) all.push_back(analysis::weight_signs(*m));
-  write_weight_outputs(all, run);
+  analysis::write_weight_outputs(all, run);
   page.section("Weight signs (paper App. D, Fig. 12)", "weights");
   std::string summary;
   for (const auto& w : all) summary += fmt::format("{}: {:.1f}% negative. ", w.model, 100 * w.fraction_negative);

@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "tension/analysis/completeness.h"
-#include "tension/analysis/weight_signs.h"
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
 #include "tension/model/registry.h"
 #include "tension/store/attribution_pass.h"
 #include "tension/render/html_page.h"
-#include "tension/toy/toy_study.h"
 
 namespace tension::cli {
 
@@ -75,12 +72,6 @@ void register_inversion_check(CLI::App& app);
 // The demo's selection section (Fig 2, Fig 4): runs on the first `images` of data with the default model.
 void selection_section(const std::string& data, const std::string& model_name, size_t images, uint64_t seed,
                        RunManifest& run, render::HtmlPage& page);
-
-// Figures and tables shared by a subcommand and the demo.
-void write_completeness_outputs(const std::vector<analysis::CompletenessResult>& results, RunManifest& run);
-void write_weight_outputs(const std::vector<analysis::WeightSigns>& all, RunManifest& run);
-// Outputs and results under the task's name, or TASK_PRESET for a preset other than "paper"; returns that key.
-std::string write_toy_outputs(const toy::ToyStudy& study, const std::string& preset, RunManifest& run);
 
 // The demo's feature-visualisation section (Fig. 5, Fig. 14) on model m (the default) and the dataset.
 void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "tension/cli/common.h"
-#include "tension/toy/toy_study.h"
+#include "tension/toy/toy_outputs.h"
 
 namespace tension::cli {
 
@@ -34,7 +34,7 @@ void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page) {
     c.train.steps = steps;
     c.train.seed = seed;
     auto study = toy::run_toy_study(c);
-    const std::string key = write_toy_outputs(study, preset, run);
+    const std::string key = toy::write_toy_outputs(study, preset, run);
     const std::string label = fmt::format("{}, {} preset, p_on {}", name, preset, c.train.task.p_on);
     const std::string p = key + "_";
     page.image(p + "attribution.png",
