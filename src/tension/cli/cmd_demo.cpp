@@ -7,9 +7,9 @@
 #include <map>
 
 #include "tension/analysis/completeness_outputs.h"
+#include "tension/analysis/layer_table.h"
 #include "tension/analysis/weight_outputs.h"
 #include "tension/cli/common.h"
-#include "tension/cli/layer_table.h"
 #include "tension/core/error.h"
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
@@ -59,7 +59,7 @@ void models_section(const DemoArgs& a, const data::Dataset& ds, RunManifest& run
   page.table({"model", "test accuracy", "images", "weights SHA-256 (prefix)"}, rows);
 
   for (auto& m : models) {
-    auto t = layer_table(*m, a.seed);
+    auto t = analysis::layer_table(*m, a.seed);
     std::string file = "layers-" + m->name() + ".json";
     std::ofstream(run.path(file)) << t.json.dump(2) << "\n";
     run.add_output(file, "layers of " + m->name() + " with shapes and receptive fields");

@@ -4,8 +4,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "tension/analysis/layer_table.h"
 #include "tension/cli/common.h"
-#include "tension/cli/layer_table.h"
 #include "tension/core/manifest.h"
 
 namespace tension::cli {
@@ -26,7 +26,7 @@ void register_layers(CLI::App& app) {
   cmd->add_option("--out", a.out, "also write layers.json and run.json into this folder");
   cmd->callback([] {
     auto m = load_model(a.model);
-    auto t = layer_table(*m, a.model.seed, a.effective_field);
+    auto t = analysis::layer_table(*m, a.model.seed, a.effective_field);
     if (a.json) {
       std::cout << t.json.dump(2) << "\n";
     } else {

@@ -1,6 +1,7 @@
 #pragma once
-// The table `tension layers` prints and the demo page shows: every tap, its shape, centre-unit RF, and whether
-// every path from the input to the output crosses it (a cut: where completeness is measured).
+// The table `tension layers` prints and the demo page shows: every tap, its shape, centre-unit RF, whether every
+// path from the input to the output crosses it (a cut: where completeness is measured), and on request the
+// effective receptive field.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -8,7 +9,7 @@
 
 #include "tension/model/model.h"
 
-namespace tension::cli {
+namespace tension::analysis {
 
 struct LayerTable {
   std::vector<std::string> header;
@@ -20,4 +21,4 @@ struct LayerTable {
 // thresholds, 0.05 (figures) and 0.2 (the atlas): 300 forward and backward passes of 30 images per tap.
 LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field = false);
 
-}  // namespace tension::cli
+}  // namespace tension::analysis

@@ -1,4 +1,4 @@
-#include "tension/cli/layer_table.h"
+#include "tension/analysis/layer_table.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include "tension/model/graph_cuts.h"
 #include "tension/model/receptive_field.h"
 
-namespace tension::cli {
+namespace tension::analysis {
 
 namespace {
 std::string shape_str(const std::vector<int64_t>& s) {
@@ -84,4 +84,4 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
   return t;
 }
 
-}  // namespace tension::cli
+}  // namespace tension::analysis
