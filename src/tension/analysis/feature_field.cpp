@@ -5,12 +5,8 @@
 namespace tension::analysis {
 
 model::Box feature_field(model::Model& m, const feature::Feature& f, const model::EffectiveFieldOptions& opt) {
-  const auto& in = m.input_spec();
-  auto tap = feature::feature_tap(m, f.layer);
-  auto probe = m.run(model::random_inputs(m, {1, opt.seed}), {tap}).taps[0];
-  if (probe.dim() != 4) return {0, 0, in.height, in.width};
   auto readout = [&](const torch::Tensor& act) { return feature::read_feature(f, act); };
-  return model::effective_receptive_field(m, tap, readout, opt).box;
+  return model::effective_receptive_field(m, feature::feature_tap(m, f.layer), readout, opt).box;
 }
 
 torch::Tensor crop_resized(const torch::Tensor& chw, const model::Box& box, int64_t side) {

@@ -49,18 +49,16 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
 
   // Geometry at the model's input size: the feature's receptive field and the attribution layer's size.
   const auto& in = model_.input_spec();
-  auto f = feature::parse_feature(feature_spec_, cfg.value("cos_power", 0));
-  auto ftap = feature::feature_tap(model_, f.layer);
-  std::vector<model::Tap> taps{ftap};
-  if (layer_ != attribution::kInputLayer) taps.push_back(model::parse_tap(layer_));
-  auto probe = model_.run(model::random_inputs(model_, {1, 0}), taps).taps;
-  rf_ = feature_field(model_, f, opt_.field);
+  rf_ = feature_field(model_, feature::parse_feature(feature_spec_, cfg.value("cos_power", 0)), opt_.field);
   if (layer_ == attribution::kInputLayer) {
     layer_h_ = in.height;
     layer_w_ = in.width;
-  } else if (probe[1].dim() == 4) {
-    layer_h_ = probe[1].size(2);
-    layer_w_ = probe[1].size(3);
+  } else {
+    auto act = model_.run(model::random_inputs(model_, {1, 0}), {model::parse_tap(layer_)}).taps[0];
+    if (act.dim() == 4) {
+      layer_h_ = act.size(2);
+      layer_w_ = act.size(3);
+    }
   }
   if (footprint_.height() == 0) footprint_ = {0, 0, layer_h_, layer_w_};
   map_h_ = footprint_.height();

@@ -25,12 +25,20 @@ EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Rea
   // The leaf is in [0, 1]-pixel units, as the paper code's noise before range_normalize.
   auto u = torch::randn({opt.samples, in.channels, in.height, in.width}, gen).to(model.device());
   auto total = torch::zeros({in.height, in.width}, u.options().dtype(torch::kDouble));
+  // The whole image: for a tap without positions (every unit of a dense layer sees all of it) or a flat map.
+  auto whole = [&] {
+    EffectiveField out;
+    out.map = torch::ones({in.height, in.width});
+    out.support = out.box = {0, 0, in.height, in.width};
+    return out;
+  };
   RunOptions ro;
   ro.differentiable = true;
   for (int64_t step = 0; step < opt.steps; ++step) {
     auto leaf = u.detach().requires_grad_(true);
     auto x = model::to_model_range(leaf, in);
     auto res = model.run(x, {tap}, ro);
+    if (res.taps[0].dim() != 4) return whole();
     auto value = readout(res.taps[0]).sum();
     if (!value.requires_grad()) throw Error("layer " + tap.str() + " does not depend on the input");
     auto g_model = torch::autograd::grad({value}, {res.input}, {}, false, false, true)[0];
@@ -42,13 +50,8 @@ EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Rea
   const double sigma = opt.blur_fraction * static_cast<double>(std::max(in.height, in.width));
   auto map = gaussian_blur(total.view({1, 1, in.height, in.width}), sigma)[0][0];
   auto lo = map.min(), hi = map.max();
+  if ((hi - lo).item<double>() <= 0) return whole();
   EffectiveField out;
-  if ((hi - lo).item<double>() <= 0) {
-    // A flat map (every pixel matters alike): the whole image.
-    out.map = torch::ones({in.height, in.width});
-    out.support = out.box = {0, 0, in.height, in.width};
-    return out;
-  }
   out.map = ((map - lo) / (hi - lo)).to(torch::kFloat).cpu();
   out.support = support_box(total.cpu());
   out.box = out.box_at(opt.threshold);

@@ -27,7 +27,8 @@ struct EffectiveField {
   Box box_at(double threshold) const;
 };
 
-// The effective receptive field of readout(tap) (one value per sample, e.g. a unit at a position) in input pixels.
+// The effective receptive field of readout(tap) (one value per sample, e.g. a unit at a position) in input pixels;
+// the whole image for a tap without positions.
 // The map follows the paper's code; the box is also kept inside the gradient's support (docs/paper-vs-code.md).
 // Throws tension::Error when the readout does not depend on the input.
 EffectiveField effective_receptive_field(Model& model, const Tap& tap, const Readout& readout,
