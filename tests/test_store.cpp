@@ -1,12 +1,18 @@
 // The run store: round trips, configuration checks, resuming after SIGKILL, and exports read by Python.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "tension/core/error.h"
+#include "tension/core/json.h"
+#include "tension/core/manifest.h"
+#include "tension/model/model.h"
+#include "tension/store/attribute_run.h"
 #include "tension/store/export.h"
+#include "tension/store/run_inputs.h"
 #include "tension/store/run_store.h"
 #include "testing.h"
 
@@ -139,4 +145,66 @@ TEST(RunStore, ResumingWithOtherOptionsIsRefused) {
   EXPECT_EQ(run_command(cli_binary() + " attribute fmnist-cnn --weights random fashion-mnist:test --limit 8 "
                         "-f conv3:2 -l relu2 --out " + dir, &out), 2) << out;
   EXPECT_NE(out.find("another configuration"), std::string::npos) << out;
+}
+
+// A model as a run records it: optionals as null or their value, an existing file's path made absolute (a later
+// command may run elsewhere), and read back into the same source.
+TEST(ModelSource, RecordRoundTripsWithAbsolutePathsAndOptionals) {
+  auto dir = temp_dir("model_source");
+  std::ofstream(dir + "/w.pt") << "x";
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir);
+  model::ModelSource s;
+  s.spec = "fmnist-cnn";
+  s.weights = "w.pt";
+  s.seed = 7;
+  s.input_size = 96;
+  s.mean = {0.5, 0.25};
+  nlohmann::json j = s;
+  std::filesystem::current_path(cwd);
+  EXPECT_EQ(j["weights_file"], dir + "/w.pt");
+  EXPECT_EQ(j["input_size"], 96);
+  EXPECT_TRUE(j["channels"].is_null());
+  auto back = j.get<model::ModelSource>();
+  EXPECT_EQ(back.spec, "fmnist-cnn");
+  EXPECT_EQ(back.weights, dir + "/w.pt");
+  EXPECT_EQ(back.seed, 7u);
+  ASSERT_TRUE(back.input_size.has_value());
+  EXPECT_EQ(*back.input_size, 96);
+  EXPECT_FALSE(back.channels.has_value());
+  EXPECT_EQ(back.mean, s.mean);
+  EXPECT_THROW(nlohmann::json({{"seed", 1}}).get<model::ModelSource>(), Error);
+}
+
+// `tension attribute` as a library call: run.json's params are the options (read back, they are the same), and
+// the run reopens with the very model and dataset it was made with.
+TEST(AttributeRun, RecordsItsOptionsAndReopensItsInputs) {
+  auto dir = temp_dir("attribute_run");
+  store::AttributeOptions opt;
+  opt.model.spec = "fmnist-cnn";
+  opt.model.weights = "random";
+  opt.model.seed = 4;
+  opt.data = "fashion-mnist:test";
+  opt.features = {"conv3:1", "fc1:2"};
+  opt.layers = {"relu2"};
+  opt.pass.limit = 6;
+  opt.pass.batch_size = 4;
+  RunManifest run(dir, "attribute", {"test"});
+  store::attribute_run(opt, run);
+  nlohmann::json doc;
+  std::ifstream(dir + "/run.json") >> doc;
+  auto params = doc["params"].get<store::AttributeOptions>();
+  EXPECT_EQ(params.features, opt.features);
+  EXPECT_EQ(params.layers, opt.layers);
+  EXPECT_EQ(params.pass.limit, 6u);
+  EXPECT_EQ(params.pass.batch_size, 4u);
+  EXPECT_EQ(params.model.weights, "random");
+  EXPECT_EQ(params.model.seed, 4u);
+  EXPECT_EQ(doc["results"]["rows"], 6 * 2);
+
+  auto in = store::open_run_inputs(dir);
+  EXPECT_EQ(in.store->count_attributions(), 12);
+  EXPECT_EQ(in.model->weights_id(), model::load_model(opt.model)->weights_id());
+  EXPECT_EQ(store::run_feature_index(*in.store, "fc1:2"), 1u);
+  EXPECT_THROW(store::run_layer_index(*in.store, "relu9"), Error);
 }

@@ -2,6 +2,8 @@
 // Attribution completeness (paper §2, App. E; Fig. 3, 13): how closely E_l = sum(S_l) tracks f_v when
 // attributing through the pixels and through every post-ReLU layer that is a cut (model/graph_cuts.h): a layer
 // that only part of the signal crosses (one branch of an inception block) cannot carry all of f_v.
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@ struct CompletenessOptions {
   size_t batch_size = 64;
   size_t limit = 0;                    // first N images (0 = all)
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CompletenessOptions, logits, features, layers, all_relus, seed, batch_size, limit)
 
 struct CompletenessLayer {
   std::string layer;

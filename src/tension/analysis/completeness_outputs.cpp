@@ -1,7 +1,11 @@
 #include "tension/analysis/completeness_outputs.h"
 
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 
+#include "tension/data/dataset.h"
+#include "tension/model/model.h"
 #include "tension/render/line_plot.h"
 
 namespace tension::analysis {
@@ -61,6 +65,28 @@ void write_completeness_outputs(const std::vector<CompletenessResult>& results, 
                                      "mean |f_v - E_l|");
   run.add_output("completeness.json", "the same with per-feature correlations");
   run.add_output("completeness.png", "Fig. 3 / Fig. 13 (also .svg, .gp, .dat)");
+}
+
+void completeness_run(const CompletenessRunOptions& a, RunManifest& run) {
+  auto opt = a.completeness;
+  opt.seed = a.model.seed;
+  auto ds = data::open_dataset(a.data);
+  run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"limit", opt.limit}};
+  run["params"] = a;
+  std::vector<CompletenessResult> results;
+  for (const auto& spec : a.models) {
+    auto source = a.model;
+    source.spec = spec;
+    auto m = model::load_model(source);
+    run["models"][spec] = m->weights_id();
+    results.push_back(completeness(*m, *ds, opt));
+    for (const auto& l : results.back().layers) {
+      spdlog::info("{} {:>12} depth {:.2f}: pearson {:.4f} spearman {:.4f} mean|f-E| {:.4g}", spec, l.layer,
+                   l.depth, l.pearson, l.spearman, l.mean_abs_diff);
+    }
+  }
+  write_completeness_outputs(results, run);
+  run.write();
 }
 
 }  // namespace tension::analysis

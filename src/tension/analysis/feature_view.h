@@ -21,6 +21,7 @@ struct FeatureViewOptions {
   double overlay_lo_pct = 50, overlay_hi_pct = 95;  // thresholds pooled over the shown set
   model::EffectiveFieldOptions field;  // the crop: the feature's effective receptive field (threshold 0.05)
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FeatureViewOptions, canvas, blur_fraction, overlay_lo_pct, overlay_hi_pct, field)
 
 class FeatureView {
  public:

@@ -1,6 +1,10 @@
 #include "tension/analysis/layer_table.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include "tension/model/effective_field.h"
 #include "tension/model/graph_cuts.h"
@@ -82,6 +86,31 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
     }
   }
   return t;
+}
+
+std::string layer_table_text(const model::Model& m, const LayerTable& t) {
+  const auto& in = m.input_spec();
+  std::string text = fmt::format("{}: input {}x{}x{}, range [{}, {}]; every layer also has a LAYER:in tap\n",
+                                 m.name(), in.channels, in.height, in.width, in.range_lo, in.range_hi);
+  std::vector<size_t> w(t.header.size());
+  for (size_t c = 0; c < w.size(); ++c) {
+    w[c] = t.header[c].size();
+    for (const auto& r : t.rows) w[c] = std::max(w[c], r[c].size());
+  }
+  auto add_row = [&](const std::vector<std::string>& r) {
+    for (size_t c = 0; c < r.size(); ++c) text += fmt::format("{:<{}}  ", r[c], w[c]);
+    text += "\n";
+  };
+  add_row(t.header);
+  for (const auto& r : t.rows) add_row(r);
+  return text;
+}
+
+void write_layer_table(const model::Model& m, const LayerTable& t, RunManifest& run) {
+  run["model"] = {{"name", m.name()}, {"weights", m.weights_id()}};
+  std::ofstream(run.path("layers.json")) << t.json.dump(2) << "\n";
+  run.add_output("layers.json", "every tap with its shape and centre-unit receptive field");
+  run.write();
 }
 
 }  // namespace tension::analysis

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tension/core/manifest.h"
 #include "tension/model/model.h"
 
 namespace tension::analysis {
@@ -20,5 +21,11 @@ struct LayerTable {
 // effective_field: also the centre unit's effective receptive field (model/effective_field.h) at the paper's two
 // thresholds, 0.05 (figures) and 0.2 (the atlas): 300 forward and backward passes of 30 images per tap.
 LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field = false);
+
+// The table as `tension layers` prints it: a line on the model's input, then aligned columns.
+std::string layer_table_text(const model::Model& m, const LayerTable& t);
+
+// `tension layers` with --out: layers.json and run.json in run.dir().
+void write_layer_table(const model::Model& m, const LayerTable& t, RunManifest& run);
 
 }  // namespace tension::analysis

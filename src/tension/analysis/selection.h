@@ -1,6 +1,8 @@
 #pragma once
 // Selection rules over a run's attributions (paper §3, Fig 4; docs/paper-code.md §2.13): which
 // images excite, inhibit, do neither, or do both to a feature, and where.
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,6 +27,8 @@ struct SelectionOptions {
   double spatial_low_pct = 1, spatial_high_pct = 99;
   double channel_pct = 99;  // channel: phi+ and phi- both at or above it (and > 0) at one position
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOptions, k, mti_low_sd, mti_high_sd, spatial_low_pct, spatial_high_pct,
+                                   channel_pct)
 
 // A rule spec is one rule ("mti") or several joined by '+' ("spatial+mti"): an image must pass every
 // rule's condition, and is ranked by the last rule's score. Throws tension::Error for an unknown name.

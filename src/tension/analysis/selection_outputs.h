@@ -25,6 +25,7 @@ struct SelectionOutputOptions {
   // near-zero attributions looks as tense as the MTI row: only on request.
   bool per_row_scale = false;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOutputOptions, rules, page_points, per_row_scale)
 
 // Applies each rule spec and writes everything into run.dir(); records the outputs in the manifest.
 std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,

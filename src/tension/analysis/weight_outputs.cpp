@@ -1,9 +1,12 @@
 #include "tension/analysis/weight_outputs.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 
+#include "tension/data/dataset.h"
+#include "tension/model/model.h"
 #include "tension/render/line_plot.h"
 
 namespace tension::analysis {
@@ -40,6 +43,22 @@ void write_weight_outputs(const std::vector<WeightSigns>& all, RunManifest& run)
   run["results"]["weight_signs"] = js;
   run.add_output("weights.csv", "per model and kernel: count, fraction negative, mean, std");
   run.add_output("weights.png", "Fig. 12 (also .svg, .gp, .dat)");
+}
+
+void weights_run(const std::vector<std::string>& models, const model::ModelSource& model, RunManifest& run) {
+  std::vector<WeightSigns> all;
+  for (const auto& spec : models) {
+    auto source = model;
+    source.spec = spec;
+    auto m = model::load_model(source);
+    run["models"][spec] = m->weights_id();
+    all.push_back(weight_signs(*m));
+    int64_t n = 0;
+    for (const auto& l : all.back().layers) n += l.count;
+    spdlog::info("{}: {:.2f}% of {} kernel weights are negative", spec, 100 * all.back().fraction_negative, n);
+  }
+  write_weight_outputs(all, run);
+  run.write();
 }
 
 }  // namespace tension::analysis

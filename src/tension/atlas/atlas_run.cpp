@@ -18,6 +18,7 @@
 #include "tension/core/npy.h"
 #include "tension/core/progress.h"
 #include "tension/render/image_grid.h"
+#include "tension/store/run_inputs.h"
 #include "tension/viz/panels.h"
 #include "tension/viz/spectrum.h"
 
@@ -267,10 +268,22 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
              {"grid", opt.grid.n},
              {"fv_colour_limits", {fv_lo, fv_hi}},
              {"umap", {{"epochs", layout.epochs}, {"a", layout.a}, {"b", layout.b}, {"exact_knn", layout.exact_knn}}},
-             {"crop", {{"threshold", opt.field.threshold}, {"box", {rf.top, rf.left, rf.bottom, rf.right}}}},
+             {"crop", {{"threshold", opt.field.threshold}, {"box", rf}}},
              {"seconds", seconds_since(t_all)}};
   spdlog::info("atlas: {} images, {} icons on a {}x{} grid in {}", n, cells.size(), opt.grid.n, opt.grid.n,
                run.dir());
+}
+
+void atlas_run(const AtlasRunOptions& a, RunManifest& run) {
+  auto in = store::open_run_inputs(a.run, a.device);
+  const size_t f = store::run_feature_index(*in.store, a.feature), l = store::run_layer_index(*in.store, a.layer);
+  run["params"] = a;
+  run["params"]["feature"] = in.store->config()["features"][f];
+  run["params"]["layer"] = in.store->config()["layers"][l];
+  run["run_config"] = in.store->config();
+  run.write("running");
+  write_atlas(*in.store, *in.model, *in.data, f, l, a.atlas, run);
+  run.write();
 }
 
 }  // namespace tension::atlas

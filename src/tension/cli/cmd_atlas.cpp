@@ -1,25 +1,19 @@
 // tension atlas RUN [--feature F --layer L --images N --grid n]: the feature attribution atlas of one feature and
 // layer of a run (paper §5, Fig 6): selection, UMAP layout, icons, the atlas picture and an interactive page.
-#include <spdlog/spdlog.h>
-
 #include "tension/atlas/atlas_run.h"
 #include "tension/cli/common.h"
-#include "tension/cli/run_inputs.h"
 #include "tension/core/manifest.h"
 
 namespace tension::cli {
 
 void register_atlas(CLI::App& app) {
-  struct Args {
-    std::string run, out, feature = "0", layer = "0";
-    atlas::AtlasOptions opt;
-  };
-  static Args a;
-  auto& o = a.opt;
+  static atlas::AtlasRunOptions a;
+  static std::string out;
+  auto& o = a.atlas;
   auto* cmd = app.add_subcommand("atlas", "feature attribution atlas of a run's feature and layer: UMAP of the "
                                           "attributions, icons by inversion, static and interactive (Fig 6)");
   cmd->add_option("run", a.run, "run folder written by tension attribute")->required();
-  cmd->add_option("--out,-o", a.out, "output folder (default RUN/atlas); rerun with the same folder to resume the "
+  cmd->add_option("--out,-o", out, "output folder (default RUN/atlas); rerun with the same folder to resume the "
                                      "icon stage");
   cmd->add_option("--feature,-f", a.feature, "the run's feature, by index or spec")->capture_default_str();
   cmd->add_option("--layer,-l", a.layer, "the run's attribution layer, by index or name")->capture_default_str();
@@ -48,30 +42,10 @@ void register_atlas(CLI::App& app) {
                   "atlas: 0.2)")
       ->capture_default_str();
   cmd->callback([] {
-    auto in = open_run_inputs(a.run);
-    const size_t f = run_feature_index(*in.store, a.feature), l = run_layer_index(*in.store, a.layer);
-    a.opt.icons.seed = a.opt.umap.seed;
-    RunManifest run(a.out.empty() ? a.run + "/atlas" : a.out, "atlas", global().argv);
-    const auto& o = a.opt;
-    run["params"] = {{"run", a.run},
-                     {"feature", in.store->config()["features"][f]},
-                     {"layer", in.store->config()["layers"][l]},
-                     {"images", o.images},
-                     {"umap", {{"neighbors", o.umap.neighbors}, {"min_dist", o.umap.min_dist},
-                               {"epochs", o.umap.epochs}, {"metric", o.umap.cosine ? "cosine" : "euclidean"}}},
-                     {"seed", o.umap.seed},
-                     {"grid", o.grid.n},
-                     {"min_points", o.grid.min_points},
-                     {"icons", {{"steps", o.icons.steps}, {"lr", o.icons.lr}, {"batch", o.icons.batch},
-                                {"draws", o.icons.draws}, {"cos_power", o.icons.cos_power},
-                                {"canvas", o.icons.canvas}, {"param", o.icons.param}}},
-                     {"icon_px", o.tile.px},
-                     {"colour_sds", o.colour_sds},
-                     {"rf_threshold", o.field.threshold}};
-    run["run_config"] = in.store->config();
-    run.write("running");
-    atlas::write_atlas(*in.store, *in.model, *in.data, f, l, a.opt, run);
-    run.write();
+    a.device = global().device;
+    a.atlas.icons.seed = a.atlas.umap.seed;  // --seed seeds both
+    RunManifest run(out.empty() ? a.run + "/atlas" : out, "atlas", global().argv);
+    atlas::atlas_run(a, run);
   });
 }
 

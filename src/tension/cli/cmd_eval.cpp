@@ -6,13 +6,14 @@
 #include "tension/cli/common.h"
 #include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
+#include "tension/model/model.h"
 #include "tension/train/classifier.h"
 
 namespace tension::cli {
 
 void register_eval(CLI::App& app) {
   struct Args {
-    ModelArgs model;
+    model::ModelSource model;
     std::string data;
     std::string out;
     int64_t batch_size = 256;
@@ -25,14 +26,16 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--batch-size", a.batch_size)->capture_default_str();
   cmd->add_option("--out", a.out, "run folder for run.json");
   cmd->callback([] {
-    auto m = load_model(a.model);
+    a.model.device = global().device;
+    auto m = model::load_model(a.model);
     auto ds = data::open_dataset(a.data);
     auto acc = train::evaluate_accuracy(*m, *ds, a.batch_size);
     std::cout << fmt::format("{} on {}: accuracy {:.4f} ({}/{}), {} unreadable\n", m->name(), ds->describe(),
                              acc.accuracy, acc.correct, acc.total, acc.failed);
     if (!a.out.empty()) {
       RunManifest run(a.out, "eval", global().argv);
-      run["model"] = {{"spec", a.model.spec}, {"weights", m->weights_id()}};
+      run["params"] = {{"model", a.model}, {"data", a.data}, {"batch_size", a.batch_size}};
+      run["model"] = {{"weights", m->weights_id()}};
       run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
       run["results"] = {{"accuracy", acc.accuracy}, {"correct", acc.correct}, {"total", acc.total},
                         {"unreadable", acc.failed}};

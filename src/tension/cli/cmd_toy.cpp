@@ -1,25 +1,14 @@
 // tension toy abs|xor: toy models of superposition (paper §6, App. G): restarts trained together, the best
 // per width, its losses over the exhaustive domain (Fig. 15) and its attribution matrix (Fig. 7).
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include "tension/cli/common.h"
-#include "tension/core/error.h"
 #include "tension/core/manifest.h"
 #include "tension/toy/toy_outputs.h"
 
 namespace tension::cli {
 
 void register_toy(CLI::App& app) {
-  struct Args {
-    std::string task, preset = "paper";
-    toy::StudyConfig study;
-    std::optional<double> p_on;
-    bool unit_values = false;
-    std::string hidden_bias = "auto";
-    std::string out;
-  };
-  static Args a;
+  static toy::ToyRunOptions a;
+  static std::string out;
   auto& t = a.study.train;
   auto* cmd = app.add_subcommand("toy", "toy models of superposition, abs and XOR (paper §6, App. G; Fig. 7, 15)");
   cmd->add_option("task", a.task, "abs or xor")->required()->check(CLI::IsMember({"abs", "xor"}));
@@ -43,23 +32,10 @@ void register_toy(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "on", "off"}))
       ->capture_default_str();
   cmd->add_option("--chunk", t.chunk, "steps drawn at once and run by every restart")->capture_default_str();
-  cmd->add_option("--out,-o", a.out, "output folder (default out/toy-TASK)");
+  cmd->add_option("--out,-o", out, "output folder (default out/toy-TASK)");
   cmd->callback([] {
-    auto& t = a.study.train;
-    t.task = toy::ToyTask::named(a.task, toy::parse_preset(a.preset));
-    if (a.p_on) t.task.p_on = *a.p_on;
-    if (a.unit_values && t.task.kind != toy::TaskKind::Abs) throw Error("--unit-values applies to the abs task");
-    t.task.unit_values = a.unit_values;
-    t.hidden_bias = a.hidden_bias == "auto" ? t.task.kind == toy::TaskKind::Xor : a.hidden_bias == "on";
-    RunManifest run(a.out.empty() ? "out/toy-" + a.task : a.out, "toy", global().argv);
-    auto study = toy::run_toy_study(a.study);
-    for (const auto& w : study.widths) {
-      run.add_timing(fmt::format("{}_m{}_train", a.task, w.hidden), w.train_seconds);
-      run.add_timing(fmt::format("{}_m{}_evaluate", a.task, w.hidden), w.eval_seconds);
-    }
-    toy::write_toy_outputs(study, a.preset, run);
-    run.write();
-    spdlog::info("toy {}: {}", a.task, run.path("run.json"));
+    RunManifest run(out.empty() ? "out/toy-" + a.task : out, "toy", global().argv);
+    toy::toy_run(a, run);
   });
 }
 

@@ -1,9 +1,5 @@
 // tension weights MODEL [MODEL...]: fraction of negative weights and standardised weight histograms (Fig. 12).
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
-
 #include "tension/analysis/weight_outputs.h"
-#include "tension/analysis/weight_signs.h"
 #include "tension/cli/common.h"
 #include "tension/core/manifest.h"
 
@@ -12,7 +8,7 @@ namespace tension::cli {
 void register_weights(CLI::App& app) {
   struct Args {
     std::vector<std::string> models;
-    ModelArgs model;
+    model::ModelSource model;
     std::string out = "out/weights";
   };
   static Args a;
@@ -21,20 +17,9 @@ void register_weights(CLI::App& app) {
   add_model_options(cmd, a.model, false);
   cmd->add_option("--out,-o", a.out, "output folder")->capture_default_str();
   cmd->callback([] {
+    a.model.device = global().device;
     RunManifest run(a.out, "weights", global().argv);
-    std::vector<analysis::WeightSigns> all;
-    for (const auto& spec : a.models) {
-      ModelArgs ma = a.model;
-      ma.spec = spec;
-      auto m = load_model(ma);
-      run["models"][spec] = m->weights_id();
-      all.push_back(analysis::weight_signs(*m));
-      int64_t n = 0;
-      for (const auto& l : all.back().layers) n += l.count;
-      spdlog::info("{}: {:.2f}% of {} kernel weights are negative", spec, 100 * all.back().fraction_negative, n);
-    }
-    analysis::write_weight_outputs(all, run);
-    run.write();
+    analysis::weights_run(a.models, a.model, run);
   });
 }
 

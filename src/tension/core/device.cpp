@@ -2,12 +2,28 @@
 
 #include <ATen/Context.h>
 
+#include "tension/core/error.h"
+
 namespace tension {
 
 void configure_device(const torch::Device& device) {
   if (!device.is_cuda()) return;
   at::globalContext().setAllowTF32CuDNN(false);
   at::globalContext().setAllowTF32CuBLAS(false);
+}
+
+torch::Device parse_device(const std::string& name) {
+  torch::Device d = torch::kCPU;
+  try {
+    d = torch::Device(name);
+  } catch (const c10::Error&) {
+    throw Error("unknown device '" + name + "' (use cpu, cuda or cuda:N)");
+  }
+  if (d.is_cuda() && !torch::cuda::is_available()) {
+    throw Error("--device " + name + " asked for, but this LibTorch build or machine has no CUDA device");
+  }
+  configure_device(d);
+  return d;
 }
 
 ExactZerosGuard::ExactZerosGuard(const torch::Device& device) : active_(device.is_cuda()) {

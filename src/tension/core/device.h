@@ -2,7 +2,13 @@
 // Numerics on accelerators: what tension needs from a device before it runs network work there.
 #include <torch/torch.h>
 
+#include <string>
+
 namespace tension {
+
+// "cpu", "cuda" or "cuda:N", configured (configure_device); throws tension::Error for an unknown name or a CUDA
+// device this LibTorch build or machine lacks.
+torch::Device parse_device(const std::string& name);
 
 // On CUDA: TF32 off for cuDNN convolutions and cuBLAS matmuls. Attributions are compared at 1e-4 (the exactness
 // checks of every speed-up, the oracle tests), which TF32's 10-bit mantissa breaks. A no-op on the CPU.

@@ -49,6 +49,10 @@ std::string RunManifest::path(const std::string& rel) const {
   return (std::filesystem::path(dir_) / rel).string();
 }
 
+RunManifest RunManifest::nested(const std::string& rel, const std::string& command) const {
+  return RunManifest(path(rel), command, doc_.at("argv").get<std::vector<std::string>>());
+}
+
 void RunManifest::add_timing(const std::string& name, double seconds) { doc_["timings_s"][name] = seconds; }
 
 void RunManifest::add_output(const std::string& rel_path, const std::string& what) {

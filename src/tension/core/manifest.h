@@ -16,6 +16,8 @@ class RunManifest {
 
   const std::string& dir() const { return dir_; }
   std::string path(const std::string& rel) const;  // dir/rel
+  // A run inside this one (e.g. the demo's attribution runs): run.json in dir/rel, under the same command line.
+  RunManifest nested(const std::string& rel, const std::string& command) const;
 
   // Any JSON value under a top-level key ("params", "model", "dataset", "results", ...).
   nlohmann::json& operator[](const std::string& key) { return doc_[key]; }

@@ -5,6 +5,7 @@
 #include "tension/core/error.h"
 #include "tension/core/sha256.h"
 #include "tension/data/idx_dataset.h"
+#include "tension/data/image_decode.h"
 #include "tension/data/image_folder.h"
 #include "tension/data/synthetic.h"
 
@@ -46,6 +47,20 @@ std::string listing_hash(const Dataset& ds) {
   Sha256 h;
   for (size_t i = 0; i < ds.size(); ++i) h.update(ds.id(i) + "\t" + std::to_string(ds.label(i)) + "\n");
   return h.hex();
+}
+
+torch::Tensor load_image(const std::string& spec) {
+  auto hash = spec.rfind('#');
+  if (hash != std::string::npos && hash + 1 < spec.size() &&
+      spec.find_first_not_of("0123456789", hash + 1) == std::string::npos) {
+    auto ds = open_dataset(spec.substr(0, hash));
+    size_t k = std::stoull(spec.substr(hash + 1));
+    if (k >= ds->size()) {
+      throw Error(spec + ": item " + std::to_string(k) + " outside " + ds->describe());
+    }
+    return ds->load(k);
+  }
+  return decode_image(spec);
 }
 
 }  // namespace tension::data

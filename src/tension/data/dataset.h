@@ -39,4 +39,8 @@ std::string listing_hash(const Dataset& ds);
 // Throws tension::Error for a missing path, an empty folder or a malformed file.
 std::unique_ptr<Dataset> open_dataset(const std::string& spec);
 
+// One image: a file, or item K of a dataset written DATASET#K (e.g. fashion-mnist:test#12); [C, H, W] in [0, 1].
+// Throws tension::Error for an unreadable file or an item outside the dataset.
+torch::Tensor load_image(const std::string& spec);
+
 }  // namespace tension::data

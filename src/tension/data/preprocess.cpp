@@ -51,4 +51,11 @@ torch::Tensor preprocess(const torch::Tensor& img, const model::InputSpec& spec)
 }
 
 
+torch::Tensor to_canvas(const torch::Tensor& img, int64_t channels, int64_t side) {
+  model::InputSpec canvas;
+  canvas.channels = channels;
+  canvas.height = canvas.width = side;
+  return preprocess(img, canvas);
+}
+
 }  // namespace tension::data

@@ -2,6 +2,7 @@
 // The effective receptive field (paper App. B, as the paper's code computes it; docs/paper-vs-code.md): where a
 // unit's gradient at the input is large, not merely non-zero. Crops shown to a person use it; exact supports
 // (receptive_field.h) stay where exactness matters (the attributor's input crop, the footprint of S).
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "tension/model/receptive_field.h"
@@ -16,6 +17,7 @@ struct EffectiveFieldOptions {
   double threshold = 0.05;  // of the min-max normalised map (the paper: 0.05 for figures, 0.2 for the atlas)
   uint64_t seed = 0;
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EffectiveFieldOptions, samples, steps, step_size, blur_fraction, threshold, seed)
 
 struct EffectiveField {
   torch::Tensor map;  // [H, W] float: the blurred |gradient| summed over samples, steps and colours, in [0, 1]

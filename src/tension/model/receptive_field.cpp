@@ -1,5 +1,7 @@
 #include "tension/model/receptive_field.h"
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <cmath>
 
@@ -8,6 +10,8 @@
 #include "tension/model/input_range.h"
 
 namespace tension::model {
+
+void to_json(nlohmann::json& j, const Box& b) { j = {b.top, b.left, b.bottom, b.right}; }
 
 Box support_box(const torch::Tensor& map2d, double threshold) {
   auto mask = (map2d > threshold);

@@ -1,6 +1,7 @@
 #pragma once
 // Receptive fields found from gradient support (as the paper's code does, docs/paper-code.md
 // §2.7): the input pixels on which a unit's value depends, for any architecture.
+#include <nlohmann/json_fwd.hpp>
 #include <torch/torch.h>
 
 #include <functional>
@@ -21,6 +22,9 @@ struct Box {
     return top == o.top && left == o.left && bottom == o.bottom && right == o.right;
   }
 };
+
+// As runs record a box: [top, left, bottom, right].
+void to_json(nlohmann::json& j, const Box& b);
 
 // Bounding box of the entries of a [H, W] map above `threshold` (the map is all-zero -> empty box).
 Box support_box(const torch::Tensor& map2d, double threshold = 0.0);

@@ -41,6 +41,11 @@ torch::Tensor label_strip(const std::vector<std::string>& labels, int64_t cols, 
 }
 }  // namespace
 
+torch::Tensor opaque_rgba(const torch::Tensor& img) {
+  auto rgb = img.size(0) == 1 ? img.expand({3, -1, -1}) : img;
+  return torch::cat({rgb, torch::ones_like(img[0]).unsqueeze(0)}, 0);
+}
+
 torch::Tensor image_grid(const torch::Tensor& images, const GridOptions& opt) {
   if (images.dim() != 4 || images.size(0) == 0) throw Error("image_grid needs a non-empty [N, C, H, W] batch");
   auto imgs = images.detach().cpu().to(torch::kFloat32);

@@ -1,9 +1,11 @@
 #include "tension/toy/toy_outputs.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 
+#include "tension/core/error.h"
 #include "tension/core/npy.h"
 #include "tension/toy/toy_figures.h"
 
@@ -124,6 +126,27 @@ std::string write_toy_outputs(const ToyStudy& study, const std::string& preset, 
   run.add_output(p + "attribution.png", "Fig. 7 for " + what + " (also .svg, .gp, .dat)");
   run.add_output(p + "domain_loss.png", "Fig. 15 for " + what + " (also .svg, .gp, .dat)");
   return key;
+}
+
+void toy_run(const ToyRunOptions& a, RunManifest& run) {
+  StudyConfig c = a.study;
+  auto& t = c.train;
+  t.task = ToyTask::named(a.task, parse_preset(a.preset));
+  if (a.p_on) t.task.p_on = *a.p_on;
+  if (a.unit_values && t.task.kind != TaskKind::Abs) throw Error("--unit-values applies to the abs task");
+  t.task.unit_values = a.unit_values;
+  if (a.hidden_bias != "auto" && a.hidden_bias != "on" && a.hidden_bias != "off") {
+    throw Error("--hidden-bias takes auto, on or off, got '" + a.hidden_bias + "'");
+  }
+  t.hidden_bias = a.hidden_bias == "auto" ? t.task.code_hidden_bias() : a.hidden_bias == "on";
+  auto study = run_toy_study(c);
+  for (const auto& w : study.widths) {
+    run.add_timing(fmt::format("{}_m{}_train", a.task, w.hidden), w.train_seconds);
+    run.add_timing(fmt::format("{}_m{}_evaluate", a.task, w.hidden), w.eval_seconds);
+  }
+  write_toy_outputs(study, a.preset, run);
+  run.write();
+  spdlog::info("toy {}: {}", a.task, run.path("run.json"));
 }
 
 }  // namespace tension::toy

@@ -26,6 +26,8 @@ struct ToyTask {
   // "abs" or "xor" with a preset's settings; throws tension::Error for anything else.
   static ToyTask named(const std::string& name, ToyPreset preset = ToyPreset::Paper);
   std::string name() const { return kind == TaskKind::Abs ? "abs" : "xor"; }
+  // b1 of eq. 7 as the paper's code has it: none in the abs model, trained in the XOR one.
+  bool code_hidden_bias() const { return kind == TaskKind::Xor; }
   int inputs() const { return kind == TaskKind::Abs ? features : 2 * features; }
   std::vector<float> importance() const;
   // The ground truth f(x) for one dense input row x[0..inputs()): abs(x_i), or XOR(x_2i, x_2i+1) on the

@@ -10,7 +10,7 @@
 #include <chrono>
 
 #include "tension/attribution/attributor.h"
-#include "tension/cli/common.h"
+#include "tension/report/sections.h"
 #include "tension/core/error.h"
 #include "tension/data/preprocess.h"
 #include "tension/analysis/feature_field.h"
@@ -21,7 +21,7 @@
 #include "tension/viz/panels.h"
 #include "tension/viz/spectrum.h"
 
-namespace tension::cli {
+namespace tension::report {
 
 void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,
                            render::HtmlPage& page) {
@@ -52,9 +52,6 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   viz::PanelOptions po;
   po.canvas(canvas).seed(seed).spectrum(
       viz::estimate_spectrum(ds, viz::SpectrumOptions(canvas, in.channels).limit(search_images)));
-  model::InputSpec canvas_spec;
-  canvas_spec.channels = in.channels;
-  canvas_spec.height = canvas_spec.width = canvas;
 
   // Fig. 5 rows: MTI, S+/S- accentuations, S+/S- inversions, max/min feature visualisations. The inversions
   // of all ten units (Fig. 14) render in one batch; the first three also fill Fig. 5.
@@ -64,7 +61,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
     viz::Panel p;
     p.feature = features[u];
     p.target = t;
-    if (seeded) p.seed = data::preprocess(ds.load(mtis[u].index), canvas_spec);
+    if (seeded) p.seed = data::to_canvas(ds.load(mtis[u].index), in.channels, canvas);
     if (viz::needs_attribution(t)) p.attribution = attrs[u];
     panels.push_back(p);
     names.push_back(fmt::format("{}-{}-{}", features[u].spec, seeded ? "seed" : "noise", viz::target_name(t)));
@@ -96,9 +93,8 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
   std::vector<torch::Tensor> cells;
   for (size_t u = 0; u < fig5_units; ++u) {
     auto field = analysis::feature_field(m, features[u]);
-    auto mti = data::preprocess(ds.load(mtis[u].index), canvas_spec);
-    mti = analysis::field_crop(mti, field, in).expand({3, -1, -1});
-    cells.push_back(torch::cat({mti, torch::ones({1, canvas, canvas})}, 0));
+    auto mti = data::to_canvas(ds.load(mtis[u].index), in.channels, canvas);
+    cells.push_back(render::opaque_rgba(analysis::field_crop(mti, field, in)));
     for (size_t i : fig5[u]) cells.push_back(viz::display_image(results[i]));
   }
   render::GridOptions go;
@@ -160,4 +156,4 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
                fig14_units);
 }
 
-}  // namespace tension::cli
+}  // namespace tension::report

@@ -6,23 +6,29 @@
 #include "tension/analysis/feature_view.h"
 #include "tension/analysis/kmeans.h"
 #include "tension/analysis/selection_outputs.h"
-#include "tension/cli/common.h"
-#include "tension/cli/run_inputs.h"
+#include "tension/model/model_source.h"
+#include "tension/report/sections.h"
+#include "tension/store/attribute_run.h"
+#include "tension/store/run_inputs.h"
 #include "tension/core/npy.h"
 #include "tension/feature/feature.h"
 #include "tension/render/html_page.h"
 
-namespace tension::cli {
+namespace tension::report {
 
-void selection_section(const std::string& data, const std::string& model_name, size_t images, uint64_t seed,
-                       RunManifest& run, render::HtmlPage& page) {
-  ModelArgs ma;
+void selection_section(const DemoOptions& opt, RunManifest& run, render::HtmlPage& page) {
+  const std::string& data = opt.data;
+  const std::string& model_name = opt.models.front();
+  const size_t images = opt.completeness_images;
+  const uint64_t seed = opt.seed;
+  model::ModelSource ma;
   ma.spec = model_name;
   ma.seed = seed;
+  ma.device = opt.device;
   // k-means directions of conv3 (App B, H): 100 clusters of one random position per image, 4 spread-out picks.
   std::string directions = run.path("kmeans-conv3.npy");
   {
-    auto m = load_model(ma);
+    auto m = model::load_model(ma);
     auto ds = data::open_dataset(data);
     analysis::HiddenSampleOptions so;
     so.limit = images;
@@ -37,22 +43,22 @@ void selection_section(const std::string& data, const std::string& model_name, s
 
   // The main feature, attributed to the layer before it, and the features of the MEI/MII rows.
   const std::string feature = "conv3:40";
-  AttributeArgs main;
+  store::AttributeOptions main;
   main.model = ma;
   main.data = data;
   main.features = {feature};
   main.layers = {"relu2"};
   main.pass.limit = images;
-  main.out = run.path("attribution");
-  attribute_run(main);
-  AttributeArgs rows = main;
+  auto main_run = run.nested("attribution", "attribute");
+  store::attribute_run(main, main_run);
+  store::AttributeOptions rows = main;
   rows.features = {"conv2:3", "conv3:40", "fc1:7", "conv3:@" + directions + "#0", "conv3:@" + directions + "#1"};
   rows.layers = {"relu1"};
-  rows.out = run.path("attribution-rows");
-  attribute_run(rows);
+  auto rows_run = run.nested("attribution-rows", "attribute");
+  store::attribute_run(rows, rows_run);
 
-  auto in = open_run_inputs(main.out);
-  RunManifest sel(run.path("select"), "select", global().argv);
+  auto in = store::open_run_inputs(main_run.dir(), opt.device);
+  auto sel = run.nested("select", "select");
   analysis::FeatureView view(*in.store, *in.model, *in.data, 0, 0);
   analysis::SelectionOutputOptions so;
   so.rules.k = 8;
@@ -60,7 +66,7 @@ void selection_section(const std::string& data, const std::string& model_name, s
   auto selections = analysis::write_selection_outputs(view, rules, so, sel);
   sel.write();
 
-  auto rin = open_run_inputs(rows.out);
+  auto rin = store::open_run_inputs(rows_run.dir(), opt.device);
   std::vector<std::unique_ptr<analysis::FeatureView>> views;
   std::vector<const analysis::FeatureView*> ptrs;
   for (size_t k = 0; k < rows.features.size(); ++k) {
@@ -97,4 +103,4 @@ void selection_section(const std::string& data, const std::string& model_name, s
   run["results"]["selection"] = {{"feature", feature}, {"images", view.items().size()}, {"selected", counts}};
 }
 
-}  // namespace tension::cli
+}  // namespace tension::report

@@ -6,10 +6,10 @@
 #include <chrono>
 #include <filesystem>
 
-#include "tension/cli/common.h"
+#include "tension/report/sections.h"
 #include "tension/analysis/inversion_check.h"
 
-namespace tension::cli {
+namespace tension::report {
 
 void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, RunManifest& run,
                        render::HtmlPage& page) {
@@ -63,4 +63,4 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
              rows);
 }
 
-}  // namespace tension::cli
+}  // namespace tension::report

@@ -2,10 +2,10 @@
 // Fig. 7 and Fig. 15, and the paper's claims with what was measured.
 #include <fmt/format.h>
 
-#include "tension/cli/common.h"
+#include "tension/report/sections.h"
 #include "tension/toy/toy_outputs.h"
 
-namespace tension::cli {
+namespace tension::report {
 
 void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page) {
   page.section("Toy models of superposition (paper §6, App. G; Fig. 7, Fig. 15)", "toy");
@@ -29,7 +29,7 @@ void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page) {
   for (const auto& [name, preset] : {Study{"abs", "paper"}, Study{"abs", "code"}, Study{"xor", "paper"}}) {
     toy::StudyConfig c;
     c.train.task = toy::ToyTask::named(name, toy::parse_preset(preset));
-    c.train.hidden_bias = c.train.task.kind == toy::TaskKind::Xor;
+    c.train.hidden_bias = c.train.task.code_hidden_bias();
     c.train.restarts = restarts;
     c.train.steps = steps;
     c.train.seed = seed;
@@ -57,4 +57,4 @@ void toy_section(uint64_t seed, RunManifest& run, render::HtmlPage& page) {
              widths);
 }
 
-}  // namespace tension::cli
+}  // namespace tension::report

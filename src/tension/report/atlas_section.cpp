@@ -3,32 +3,33 @@
 #include <fmt/format.h>
 
 #include "tension/atlas/atlas_run.h"
-#include "tension/cli/common.h"
-#include "tension/cli/run_inputs.h"
+#include "tension/report/sections.h"
+#include "tension/store/attribute_run.h"
 
-namespace tension::cli {
+namespace tension::report {
 
-void atlas_section(const std::string& data, const std::string& model_name, uint64_t seed, RunManifest& run,
-                   render::HtmlPage& page) {
+void atlas_section(const DemoOptions& o, RunManifest& run, render::HtmlPage& page) {
+  const std::string& data = o.atlas_data;
+  const std::string& model_name = o.models.front();
   const std::string feature = "conv3:40", layer = "relu2";
-  AttributeArgs args;
+  store::AttributeOptions args;
   args.model.spec = model_name;
-  args.model.seed = seed;
+  args.model.seed = o.seed;
+  args.model.device = o.device;
   args.data = data;
   args.features = {feature};
   args.layers = {layer};
-  args.out = run.path("atlas-attribution");
-  attribute_run(args);
+  auto attribution = run.nested("atlas-attribution", "attribute");
+  store::attribute_run(args, attribution);
 
-  auto in = open_run_inputs(args.out);
-  RunManifest ar(run.path("atlas"), "atlas", global().argv);
-  atlas::AtlasOptions opt;  // the paper code's defaults: top 10,000 images, 30 x 30 cells
-  opt.umap.seed = opt.icons.seed = seed;
+  atlas::AtlasRunOptions ao;
+  ao.run = attribution.dir();
+  ao.device = o.device;
+  auto& opt = ao.atlas;  // the paper code's defaults: top 10,000 images, 30 x 30 cells
+  opt.umap.seed = opt.icons.seed = o.seed;
   opt.tile.px = 64;
-  ar["params"] = {{"run", args.out}, {"feature", feature}, {"layer", layer}, {"images", opt.images},
-                  {"grid", opt.grid.n}, {"icon_steps", opt.icons.steps}, {"icon_lr", opt.icons.lr}};
-  atlas::write_atlas(*in.store, *in.model, *in.data, 0, 0, opt, ar);
-  ar.write();
+  auto ar = run.nested("atlas", "atlas");
+  atlas::atlas_run(ao, ar);
   const auto& res = ar["results"]["atlas"];
   run["results"]["atlas"] = res;
 
@@ -51,4 +52,4 @@ void atlas_section(const std::string& data, const std::string& model_name, uint6
                                 "to the unit's receptive field, its opacity over white, its border its own f_v");
 }
 
-}  // namespace tension::cli
+}  // namespace tension::report

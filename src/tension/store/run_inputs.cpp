@@ -1,8 +1,10 @@
-#include "tension/cli/run_inputs.h"
+#include "tension/store/run_inputs.h"
 
 #include "tension/core/error.h"
+#include "tension/core/json.h"
+#include "tension/model/model_source.h"
 
-namespace tension::cli {
+namespace tension::store {
 
 namespace {
 
@@ -19,14 +21,16 @@ size_t index_in(const nlohmann::json& list, const std::string& which, const std:
 
 }  // namespace
 
-RunInputs open_run_inputs(const std::string& run_dir) {
+RunInputs open_run_inputs(const std::string& run_dir, const std::string& device) {
   RunInputs r;
-  r.store = store::RunStore::open(run_dir);
+  r.store = RunStore::open(run_dir);
   const auto& cfg = r.store->config();
   if (!cfg.contains("model") || !cfg["model"].is_object() || !cfg["model"].contains("weights_file")) {
     throw Error("run " + run_dir + " was made by an older tension: run `tension attribute` again");
   }
-  r.model = load_model(model_args_from_json(cfg["model"]));
+  auto source = cfg["model"].get<model::ModelSource>();
+  source.device = device;
+  r.model = model::load_model(source);
   if (r.model->weights_id() != cfg.value("model_weights", "")) {
     throw Error("the weights of " + cfg["model"]["spec"].get<std::string>() + " changed since run " + run_dir +
                 " was made (" + r.model->weights_id() + ", the run has " + cfg.value("model_weights", "") + ")");
@@ -39,12 +43,12 @@ RunInputs open_run_inputs(const std::string& run_dir) {
   return r;
 }
 
-size_t run_feature_index(const store::RunStore& st, const std::string& which) {
+size_t run_feature_index(const RunStore& st, const std::string& which) {
   return index_in(st.config()["features"], which, "feature");
 }
 
-size_t run_layer_index(const store::RunStore& st, const std::string& which) {
+size_t run_layer_index(const RunStore& st, const std::string& which) {
   return index_in(st.config()["layers"], which, "layer");
 }
 
-}  // namespace tension::cli
+}  // namespace tension::store

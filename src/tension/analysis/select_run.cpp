@@ -1,0 +1,37 @@
+#include "tension/analysis/select_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "tension/store/run_inputs.h"
+
+namespace tension::analysis {
+
+void select_run(const SelectOptions& a, RunManifest& run) {
+  auto in = store::open_run_inputs(a.run, a.device);
+  const size_t f = store::run_feature_index(*in.store, a.feature), l = store::run_layer_index(*in.store, a.layer);
+  run["params"] = a;
+  run["params"]["feature"] = in.store->config()["features"][f];
+  run["params"]["layer"] = in.store->config()["layers"][l];
+  run["run_config"] = in.store->config();
+  run.write("running");
+  FeatureView view(*in.store, *in.model, *in.data, f, l, a.view);
+  auto runs = write_selection_outputs(view, a.rules, a.selection, run);
+  for (const auto& r : runs) run["results"][r.spec] = r.selected.size();
+  run["results"]["crop"] = {{"threshold", a.view.field.threshold}, {"box", view.receptive_field()}};
+  if (a.rows > 0) {
+    std::vector<std::unique_ptr<FeatureView>> views;
+    std::vector<const FeatureView*> ptrs;
+    for (size_t k = 0; k < in.store->config()["features"].size(); ++k) {
+      views.push_back(std::make_unique<FeatureView>(*in.store, *in.model, *in.data, k, l, a.view));
+      ptrs.push_back(views.back().get());
+    }
+    write_mei_mii_rows(ptrs, a.rows, run.path("mei-mii.png"));
+    run.add_output("mei-mii.png", "per feature of the run: a row of MEIs, then a row of MIIs (Fig 2)");
+  }
+  run.write();
+  spdlog::info("selection of {} images ({} rule(s)) in {}", view.items().size(), runs.size(), run.dir());
+}
+
+}  // namespace tension::analysis

@@ -1,0 +1,61 @@
+#include "tension/store/attribute_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include "tension/attribution/attributor.h"
+#include "tension/data/dataset.h"
+#include "tension/model/model.h"
+#include "tension/store/run_store.h"
+
+namespace tension::store {
+
+void attribute_run(const AttributeOptions& a, RunManifest& run) {
+  auto m = model::load_model(a.model);
+  auto ds = data::open_dataset(a.data);
+  attribution::AttributorOptions ao;
+  for (const auto& f : a.features) ao.features.push_back(feature::parse_feature(f, a.cos_power));
+  ao.layers = a.layers;
+  ao.keep_s = a.pass.keep_s;
+  ao.footprint.seed = a.model.seed;
+  attribution::Attributor attributor(*m, ao);
+
+  // The store's configuration: a resumed pass must match it.
+  nlohmann::json config = {
+      {"model", a.model},
+      {"model_weights", m->weights_id()},
+      {"data", {{"spec", a.data}, {"listing_sha256", data::listing_hash(*ds)}, {"limit", a.pass.limit}}},
+      {"features", a.features},
+      {"cos_power", a.cos_power},
+      {"layers", a.layers},
+      {"keep_channels", a.pass.keep_channels},
+      {"keep_s", a.pass.keep_s},
+      {"seed", a.model.seed}};
+  auto st = RunStore::open_for_writing(run.dir(), config);
+  nlohmann::json layout = nlohmann::json::array();
+  for (size_t k = 0; k < a.features.size(); ++k) {
+    nlohmann::json per_layer = nlohmann::json::array();
+    for (size_t l = 0; l < a.layers.size(); ++l) {
+      per_layer.push_back({{"layer", a.layers[l]}, {"footprint", attributor.footprint(k, l)}});
+    }
+    layout.push_back({{"feature", a.features[k]}, {"layers", per_layer}});
+  }
+  st->set_meta("layout", layout);
+
+  run["params"] = a;
+  run["layout"] = layout;
+  run.write("running");
+  auto rep = run_attribution_pass(attributor, *ds, *st, a.pass);
+  run["results"] = {{"already_stored", rep.already_stored},
+                    {"processed", rep.processed},
+                    {"unreadable", rep.unreadable},
+                    {"images_per_second", rep.seconds > 0 ? rep.processed / rep.seconds : 0.0},
+                    {"rows", st->count_attributions()}};
+  run.add_timing("pass", rep.seconds);
+  run.add_output("store.sqlite", "per image: path, label; per image, feature and layer: fv, E, E+, E-, norms, "
+                                 "phi maps (and channel vectors / S when kept)");
+  run.write();
+  spdlog::info("{} images attributed ({} already stored, {} unreadable) into {}", rep.processed,
+               rep.already_stored, rep.unreadable, run.dir());
+}
+
+}  // namespace tension::store
