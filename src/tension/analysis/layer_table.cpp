@@ -106,11 +106,17 @@ std::string layer_table_text(const model::Model& m, const LayerTable& t) {
   return text;
 }
 
-void write_layer_table(const model::Model& m, const LayerTable& t, RunManifest& run) {
-  run["model"] = {{"name", m.name()}, {"weights", m.weights_id()}};
-  std::ofstream(run.path("layers.json")) << t.json.dump(2) << "\n";
-  run.add_output("layers.json", "every tap with its shape and centre-unit receptive field");
-  run.write();
+std::string layers_run(const LayersOptions& opt, RunManifest* run) {
+  auto m = model::load_model(opt.model);
+  auto t = layer_table(*m, opt.model.seed, opt.effective_field);
+  if (run) {
+    (*run)["params"] = opt;
+    (*run)["model"] = {{"name", m->name()}, {"weights", m->weights_id()}};
+    std::ofstream(run->path("layers.json")) << t.json.dump(2) << "\n";
+    run->add_output("layers.json", "every tap with its shape and centre-unit receptive field");
+    run->write();
+  }
+  return opt.json ? t.json.dump(2) + "\n" : layer_table_text(*m, t);
 }
 
 }  // namespace tension::analysis

@@ -9,6 +9,7 @@
 
 #include "tension/core/manifest.h"
 #include "tension/model/model.h"
+#include "tension/model/model_source.h"
 
 namespace tension::analysis {
 
@@ -25,7 +26,15 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field = fa
 // The table as `tension layers` prints it: a line on the model's input, then aligned columns.
 std::string layer_table_text(const model::Model& m, const LayerTable& t);
 
-// `tension layers` with --out: layers.json and run.json in run.dir().
-void write_layer_table(const model::Model& m, const LayerTable& t, RunManifest& run);
+struct LayersOptions {
+  model::ModelSource model;
+  bool effective_field = false;
+  bool json = false;   // the text returned is the table's JSON
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LayersOptions, model, effective_field)
+
+// `tension layers`: loads the model and returns its table as text (or JSON); with `run`, also writes layers.json
+// and run.json in run->dir().
+std::string layers_run(const LayersOptions& opt, RunManifest* run);
 
 }  // namespace tension::analysis

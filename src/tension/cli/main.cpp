@@ -1,6 +1,7 @@
 // tension: the command-line front of the library. Each subcommand lives in its own cmd_*.cpp.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <c10/util/Exception.h>
 
 #include <iostream>
 
