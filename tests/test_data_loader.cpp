@@ -1,5 +1,5 @@
 // BatchLoader: order and content independent of the thread count, unreadable items skipped and reported,
-// `indices` honoured, the queue bounded, early destruction clean.
+// labels kept with their images, `indices` honoured, the queue bounded, early destruction clean.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -12,6 +12,7 @@
 #include "tension/core/error.h"
 #include "tension/data/dataset.h"
 #include "tension/data/loader.h"
+#include "tension/data/preprocess.h"
 #include "testing.h"
 
 namespace {
@@ -109,23 +110,73 @@ TEST(DataLoader, IndicesSelectAndOrderItems) {
   EXPECT_THROW(data::BatchLoader(*ds, small_spec(), opt), Error);
 }
 
-// Counts loads, to observe how far the workers run ahead of the consumer.
-class CountingDataset : public data::Dataset {
+// Another dataset's items, to be changed by the tests' datasets below.
+class WrappedDataset : public data::Dataset {
  public:
-  explicit CountingDataset(std::unique_ptr<data::Dataset> inner) : inner_(std::move(inner)) {}
+  explicit WrappedDataset(std::unique_ptr<data::Dataset> inner) : inner_(std::move(inner)) {}
   size_t size() const override { return inner_->size(); }
   std::string id(size_t i) const override { return inner_->id(i); }
   int64_t label(size_t i) const override { return inner_->label(i); }
   std::vector<std::string> class_names() const override { return inner_->class_names(); }
-  torch::Tensor load(size_t i) const override {
-    ++loads;
-    return inner_->load(i);
-  }
+  torch::Tensor load(size_t i) const override { return inner_->load(i); }
   std::string describe() const override { return inner_->describe(); }
-  mutable std::atomic<int> loads{0};
 
  private:
   std::unique_ptr<data::Dataset> inner_;
+};
+
+// Item `no_label` has an image but its label cannot be read; item `no_image` cannot be decoded.
+class FlawedDataset : public WrappedDataset {
+ public:
+  FlawedDataset(std::unique_ptr<data::Dataset> inner, size_t no_label, size_t no_image)
+      : WrappedDataset(std::move(inner)), no_label_(no_label), no_image_(no_image) {}
+  int64_t label(size_t i) const override {
+    if (i == no_label_) throw Error("no label for " + id(i));
+    return WrappedDataset::label(i);
+  }
+  torch::Tensor load(size_t i) const override {
+    if (i == no_image_) throw Error("cannot decode image " + id(i) + ": corrupt data");
+    return WrappedDataset::load(i);
+  }
+
+ private:
+  size_t no_label_, no_image_;
+};
+
+TEST(DataLoader, LabelsStayWithTheirImagesAndBadItemsAreNamed) {
+  const FlawedDataset ds(data::open_dataset("synthetic:gratings?n=20&size=16&seed=3"), 5, 13);
+  for (int threads : {1, 3}) {
+    data::LoaderOptions opt;
+    opt.batch_size = 4;
+    opt.threads = threads;
+    std::vector<size_t> failed;
+    for (const auto& b : all_batches(ds, opt)) {
+      ASSERT_EQ(b.x.size(0), int64_t(b.indices.size())) << threads << " threads";
+      ASSERT_EQ(b.labels.size(), b.indices.size()) << threads << " threads";
+      for (size_t k = 0; k < b.indices.size(); ++k) {
+        const size_t i = b.indices[k];
+        EXPECT_EQ(b.labels[k], ds.label(i)) << "item " << i;
+        EXPECT_TRUE(torch::equal(b.x[int64_t(k)], data::preprocess(ds.load(i), small_spec()))) << "item " << i;
+      }
+      for (const auto& f : b.failures) {
+        failed.push_back(f.index);
+        EXPECT_EQ(f.id, ds.id(f.index));
+        EXPECT_NE(f.reason.find(ds.id(f.index)), std::string::npos) << f.reason;
+      }
+    }
+    EXPECT_EQ(failed, (std::vector<size_t>{5, 13})) << threads << " threads";
+  }
+}
+
+// Counts loads, to observe how far the workers run ahead of the consumer.
+class CountingDataset : public WrappedDataset {
+ public:
+  using WrappedDataset::WrappedDataset;
+  torch::Tensor load(size_t i) const override {
+    ++loads;
+    return WrappedDataset::load(i);
+  }
+  mutable std::atomic<int> loads{0};
 };
 
 // Destroys the loader, failing the whole binary if that hangs (a hung thread cannot be joined).

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tension/core/error.h"
+#include "tension/core/moments.h"
 #include "tension/core/percentile.h"
 #include "tension/data/image_decode.h"
 #include "testing.h"
@@ -60,8 +62,56 @@ TEST(Selection, PercentileIsNumpysLinearInterpolation) {
   EXPECT_THROW(percentile(v, 101), Error);
 }
 
+// sample_sd against numpy's np.std(x, ddof=1), run by /usr/bin/python3: short lists, a wide one, and one far from 0.
+TEST(Selection, SampleSdIsNumpysStdWithDdof1) {
+  std::vector<std::vector<double>> lists{{1, 2}, {-3, 3, 0.5}, {}, {}};
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal;
+  for (int i = 0; i < 1000; ++i) {
+    lists[2].push_back(3 * normal(rng) + 1);
+    lists[3].push_back(1e6 + 1e-3 * normal(rng));
+  }
+  const std::string dir = temp_dir("sample_sd");
+  for (size_t l = 0; l < lists.size(); ++l) {
+    std::ofstream out(dir + "/" + std::to_string(l) + ".txt");
+    out.precision(17);
+    for (double v : lists[l]) out << v << "\n";
+  }
+  std::string out;
+  ASSERT_EQ(run_command("/usr/bin/python3 -c \"import numpy as np; print(*[repr(float(np.std(np.loadtxt('" + dir +
+                            "/%d.txt' % l, ndmin=1), ddof=1))) for l in range(" + std::to_string(lists.size()) +
+                            ")])\"",
+                        &out),
+            0)
+      << out;
+  std::istringstream numpy(out);
+  for (const auto& list : lists) {
+    double want = 0;
+    ASSERT_TRUE(numpy >> want) << out;
+    EXPECT_NEAR(sample_sd(list), want, 1e-12 * want) << list.size() << " values";
+  }
+  EXPECT_EQ(sample_sd({7}), 0.0);
+  EXPECT_THROW(sample_sd({}), Error);
+}
+
+// The mti window is -0.5 sample_sd < f_v < 0. Image 4 lies inside it but outside the window that the population
+// standard deviation (n rather than n - 1) would give; image 5 lies just below it.
+TEST(Selection, MtiWindowIsInSampleStandardDeviations) {
+  std::vector<analysis::SelectionItem> items{item(0, 2, 2, 0, 2),        item(1, -2, 0, 2, 2),
+                                             item(2, 2, 2, 0, 2),        item(3, -2, 0, 2, 2),
+                                             item(4, -0.8, 5, 5, 10),    item(5, -0.86, 10, 10, 20),
+                                             item(6, -0.1, 0.5, 0.5, 1)};
+  // numpy: np.std([2, -2, 2, -2, -0.8, -0.86, -0.1], ddof=1) = 1.6806291339002444 (ddof=0: 1.555960232428181)
+  EXPECT_NEAR(analysis::fv_sd(items), 1.6806291339002444, 1e-15);
+  analysis::SelectionOptions o;
+  o.k = 5;
+  EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mti}, o)), (std::vector<int64_t>{4, 6}));
+  const std::string why = analysis::shortfall(items, {analysis::Rule::Mti}, o, 2);
+  EXPECT_NE(why.find("2 of 7 images pass mti (-0.8403 < f_v < 0, -0.5 and 0 sd of f_v)"), std::string::npos) << why;
+}
+
 TEST(Selection, RankingRulesAndTheMtiInterval) {
-  // f_v: mean 0; sd = sqrt(mean of squares).
+  // f_v: mean 0; sd = sqrt(sum of squares / (n - 1)).
   std::vector<analysis::SelectionItem> items{item(0, 3, 3, 0, 3), item(1, -3, 0, 3, 3), item(2, -0.2, 5, 5.2, 10.2),
                                              item(3, -0.1, 1, 1.1, 2.1), item(4, 0.3, 0.01, 0.02, 0.03),
                                              item(5, -1.5, 8, 9.5, 17.5), item(6, 1.5, 1, 0, 1)};
@@ -70,7 +120,7 @@ TEST(Selection, RankingRulesAndTheMtiInterval) {
   EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mei}, o)), (std::vector<int64_t>{0, 6}));
   EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mii}, o)), (std::vector<int64_t>{1, 5}));
   EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Zero}, o)), (std::vector<int64_t>{4, 6}));
-  // sd(f_v) = sqrt((9 + 9 + .04 + .01 + .09 + 2.25 + 2.25) / 7) = 1.80: the interval (-0.90, 0) keeps 2 and 3;
+  // sd(f_v) = sqrt((9 + 9 + .04 + .01 + .09 + 2.25 + 2.25) / 6) = 1.94: the interval (-0.97, 0) keeps 2 and 3;
   // image 5 has the largest ||S||_1 but f_v below -0.5 sd.
   EXPECT_EQ(images_of(items, analysis::select(items, {analysis::Rule::Mti}, o)), (std::vector<int64_t>{2, 3}));
   o.mti_low_sd = -1;

@@ -41,7 +41,7 @@ std::vector<std::vector<MtiPick>> find_mti_sets(attribution::Attributor& a, cons
       items[i].fv = v[static_cast<int64_t>(i)].item<double>();
       items[i].l1 = n[static_cast<int64_t>(i)].item<double>();
     }
-    const double sd = v.std(/*unbiased=*/false).item<double>();
+    const double sd = fv_sd(items);
     // The selection rule itself; when too few images lie in its f_v window, the largest ||S||_1 outside it.
     analysis::SelectionOptions so;
     so.k = static_cast<int64_t>(k);

@@ -12,7 +12,7 @@ namespace tension::analysis {
 struct MtiPick {
   size_t index = 0;   // dataset index
   double fv = 0;      // the feature's value on it
-  double sd = 0;      // standard deviation of f_v over the images searched (population)
+  double sd = 0;      // standard deviation of f_v over the images searched (analysis::fv_sd)
   bool in_window = false;  // false: no image had -0.5 sd < f_v < 0, and this is the largest ||S||_1 overall
 };
 

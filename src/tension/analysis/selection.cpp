@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <numeric>
 #include <sstream>
 
 #include "tension/core/error.h"
+#include "tension/core/moments.h"
 #include "tension/core/percentile.h"
 
 namespace tension::analysis {
@@ -27,13 +27,7 @@ struct Pool {
 Pool pool(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules, const SelectionOptions& opt) {
   Pool p;
   auto uses = [&](Rule r) { return std::find(rules.begin(), rules.end(), r) != rules.end(); };
-  if (uses(Rule::Mti)) {
-    double mean = 0, sq = 0;
-    for (const auto& it : items) mean += it.fv;
-    mean /= static_cast<double>(items.size());
-    for (const auto& it : items) sq += (it.fv - mean) * (it.fv - mean);
-    p.fv_sd = std::sqrt(sq / static_cast<double>(items.size()));
-  }
+  if (uses(Rule::Mti)) p.fv_sd = fv_sd(items);
   if (uses(Rule::Spatial) || uses(Rule::Channel)) {
     std::vector<float> d, pos, neg;
     for (const auto& it : items) {
@@ -93,6 +87,13 @@ double score(Rule r, const SelectionItem& it, const Pool& p, const SelectionOpti
 }
 
 }  // namespace
+
+double fv_sd(const std::vector<SelectionItem>& items) {
+  std::vector<double> fv;
+  fv.reserve(items.size());
+  for (const auto& it : items) fv.push_back(it.fv);
+  return sample_sd(fv);
+}
 
 std::string rule_name(Rule r) {
   switch (r) {

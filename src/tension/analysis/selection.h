@@ -20,7 +20,7 @@ enum class Rule { Mei, Mii, Zero, Spatial, Channel, Mti };
 
 struct SelectionOptions {
   int64_t k = 10;
-  // mti: f_v strictly between these multiples of the standard deviation of f_v over the run.
+  // mti: f_v strictly between these multiples of the standard deviation of f_v over the run (fv_sd).
   double mti_low_sd = -0.5, mti_high_sd = 0.0;
   // spatial: phi+ - phi- at or below the low percentile (and < 0) somewhere, at or above the high one (and > 0)
   // elsewhere. Inclusive: where positions tie at the pooled extreme the percentile equals it.
@@ -29,6 +29,10 @@ struct SelectionOptions {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOptions, k, mti_low_sd, mti_high_sd, spatial_low_pct, spatial_high_pct,
                                    channel_pct)
+
+// The standard deviation of f_v over the items: sample_sd (core/moments.h), the unit of the mti rule's bounds.
+// Throws tension::Error for no items.
+double fv_sd(const std::vector<SelectionItem>& items);
 
 // A rule spec is one rule ("mti") or several joined by '+' ("spatial+mti"): an image must pass every
 // rule's condition, and is ranked by the last rule's score. Throws tension::Error for an unknown name.

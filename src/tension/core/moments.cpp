@@ -6,15 +6,25 @@
 
 namespace tension {
 
-Moments moments(const std::vector<double>& values) {
+namespace {
+
+double mean_of(const std::vector<double>& values) {
   if (values.empty()) throw Error("no values to take the mean and standard deviation of");
-  const double n = static_cast<double>(values.size());
-  double mean = 0;
-  for (double v : values) mean += v;
-  mean /= n;
+  double sum = 0;
+  for (double v : values) sum += v;
+  return sum / static_cast<double>(values.size());
+}
+
+}  // namespace
+
+double sample_sd(const std::vector<double>& values) {
+  const double mean = mean_of(values);
+  if (values.size() < 2) return 0.0;
   double var = 0;
   for (double v : values) var += (v - mean) * (v - mean);
-  return {mean, values.size() > 1 ? std::sqrt(var / (n - 1)) : 0.0};
+  return std::sqrt(var / static_cast<double>(values.size() - 1));
 }
+
+Moments moments(const std::vector<double>& values) { return {mean_of(values), sample_sd(values)}; }
 
 }  // namespace tension

@@ -1,12 +1,17 @@
 #pragma once
-// The mean and sample standard deviation of a list of values.
+// The mean and standard deviation of a list of values: the one standard deviation of f_v (and of any list) that
+// tension takes.
 #include <vector>
 
 namespace tension {
 
+// Sample standard deviation, with n - 1 (torch.std's default, np.std(x, ddof=1)); 0 for a single value.
+// Throws tension::Error for an empty list.
+double sample_sd(const std::vector<double>& values);
+
 struct Moments {
   double mean = 0;
-  double sd = 0;  // with n - 1; 0 for a single value
+  double sd = 0;  // sample_sd
 };
 
 // Throws tension::Error for an empty list.

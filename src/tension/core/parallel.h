@@ -1,6 +1,6 @@
 #pragma once
 // One parallel-for over independent items on plain threads, for CPU work outside torch's own pool (UMAP's
-// neighbour search and layout).
+// stages, the data loader's decoding).
 #include <algorithm>
 #include <atomic>
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include <dlfcn.h>
 #include <torch/torch.h>
 
-#include <thread>
+#include "tension/core/parallel.h"
 
 namespace tension {
 
@@ -15,7 +15,7 @@ void set_blas_threads(int n) {
 }
 
 int configure_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n = thread_count(n);
   torch::set_num_threads(n);
   set_blas_threads(1);
   return n;

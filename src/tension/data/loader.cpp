@@ -10,14 +10,16 @@
 #include <thread>
 
 #include "tension/core/error.h"
+#include "tension/core/parallel.h"
 #include "tension/data/preprocess.h"
 #include "tension/model/input_range.h"
 
 namespace tension::data {
 
-// Workers claim whole batches in order and decode them; the consumer takes them in order. A worker may
-// claim batch b only while b < next_to_deliver + queue_batches, which bounds the batches held in memory.
-// Each batch depends only on its items, so the output does not depend on the thread count or timing.
+// One background thread runs parallel_items over the batches, which hands them out in order to the decode
+// threads; the consumer takes them in order. A thread decodes batch b only once b < next_to_deliver +
+// queue_batches, which bounds the batches held in memory. Each batch depends only on its items, so the output
+// does not depend on the thread count or timing.
 struct BatchLoader::Impl {
   struct Slot {
     Batch batch;
@@ -32,12 +34,11 @@ struct BatchLoader::Impl {
   size_t num_batches;
 
   std::mutex mu;
-  std::condition_variable can_claim, can_deliver;
-  size_t next_to_claim = 0;
+  std::condition_variable can_decode, can_deliver;
   size_t next_to_deliver = 0;
   std::map<size_t, Slot> ready;
   bool stopping = false;
-  std::vector<std::thread> workers;
+  std::thread producer;  // decoding runs beside the consumer, not inside next()
 
   Impl(const Dataset& d, model::InputSpec s, LoaderOptions opt)
       : ds(d), spec(std::move(s)), batch_size(opt.batch_size), queue_batches(std::max<size_t>(1, opt.queue_batches)) {
@@ -51,8 +52,9 @@ struct BatchLoader::Impl {
       items = std::move(opt.indices);
     }
     num_batches = (items.size() + batch_size - 1) / batch_size;
-    size_t threads = std::min<size_t>(std::max(1, opt.threads), std::max<size_t>(1, num_batches));
-    for (size_t t = 0; t < threads; ++t) workers.emplace_back([this] { work(); });
+    producer = std::thread([this, threads = std::max(1, opt.threads)] {
+      parallel_items(static_cast<int64_t>(num_batches), threads, [this](int64_t b) { decode(static_cast<size_t>(b)); });
+    });
   }
 
   ~Impl() {
@@ -60,19 +62,23 @@ struct BatchLoader::Impl {
       std::lock_guard<std::mutex> lock(mu);
       stopping = true;
     }
-    can_claim.notify_all();
-    for (auto& w : workers) w.join();
+    can_decode.notify_all();
+    producer.join();
   }
 
+  // An item's image, index and label are read first and kept together, or not at all: a label that cannot be
+  // read must not leave its image behind with the next item's label.
   Batch make_batch(size_t b) const {
     Batch out;
     std::vector<torch::Tensor> rows;
     for (size_t k = b * batch_size; k < std::min(items.size(), (b + 1) * batch_size); ++k) {
       size_t i = items[k];
       try {
-        rows.push_back(preprocess(ds.load(i), spec));
+        torch::Tensor x = preprocess(ds.load(i), spec);
+        const int64_t label = ds.label(i);
+        rows.push_back(std::move(x));
         out.indices.push_back(i);
-        out.labels.push_back(ds.label(i));
+        out.labels.push_back(label);
       } catch (const Error& e) {
         out.failures.push_back({i, ds.id(i), e.what()});
       }
@@ -81,29 +87,25 @@ struct BatchLoader::Impl {
     return out;
   }
 
-  void work() {
-    for (;;) {
-      size_t b;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        can_claim.wait(lock, [&] {
-          return stopping || next_to_claim >= num_batches || next_to_claim < next_to_deliver + queue_batches;
-        });
-        if (stopping || next_to_claim >= num_batches) return;
-        b = next_to_claim++;
-      }
-      Slot slot;
-      try {
-        slot.batch = make_batch(b);
-      } catch (...) {
-        slot.error = std::current_exception();
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        ready.emplace(b, std::move(slot));
-      }
-      can_deliver.notify_all();
+  // One item of the parallel-for: waits for room, decodes batch b and hands it to the consumer. Once stopping,
+  // the batches not yet decoded are passed over.
+  void decode(size_t b) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      can_decode.wait(lock, [&] { return stopping || b < next_to_deliver + queue_batches; });
+      if (stopping) return;
     }
+    Slot slot;
+    try {
+      slot.batch = make_batch(b);
+    } catch (...) {
+      slot.error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ready.emplace(b, std::move(slot));
+    }
+    can_deliver.notify_all();
   }
 
   bool next(Batch& out) {
@@ -112,7 +114,7 @@ struct BatchLoader::Impl {
     can_deliver.wait(lock, [&] { return ready.count(next_to_deliver) > 0; });
     Slot slot = std::move(ready.extract(next_to_deliver++).mapped());
     lock.unlock();
-    can_claim.notify_all();
+    can_decode.notify_all();
     if (slot.error) std::rethrow_exception(slot.error);
     for (const Failure& f : slot.batch.failures) spdlog::warn("skipped item {}: {}", f.index, f.reason);
     out = std::move(slot.batch);

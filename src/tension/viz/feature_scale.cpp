@@ -1,6 +1,7 @@
 #include "tension/viz/feature_scale.h"
 
 #include "tension/core/error.h"
+#include "tension/core/moments.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
 
@@ -26,9 +27,10 @@ std::vector<double> feature_sd(model::Model& m, const std::vector<feature::Featu
   progress.finish();
   std::vector<double> sd;
   for (auto& v : values) {
-    auto all = v.empty() ? torch::empty({0}) : torch::cat(v);
+    auto all = v.empty() ? torch::empty({0}, torch::kDouble) : torch::cat(v).to(torch::kDouble).contiguous();
     if (all.numel() < 2) throw Error("the feature scale needs at least two readable images in " + ds.describe());
-    sd.push_back(all.to(torch::kDouble).std().item<double>());
+    const double* fv = all.data_ptr<double>();
+    sd.push_back(sample_sd(std::vector<double>(fv, fv + all.numel())));
   }
   return sd;
 }

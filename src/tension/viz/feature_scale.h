@@ -8,7 +8,7 @@
 
 namespace tension::viz {
 
-// Standard deviation of each feature's value over the first `limit` images of `ds` (0 = all); one forward pass
+// Standard deviation (sample_sd, core/moments.h) of each feature's value over the first `limit` images of `ds` (0 = all); one forward pass
 // per batch for all features. Throws tension::Error when fewer than two images can be read.
 std::vector<double> feature_sd(model::Model& m, const std::vector<feature::Feature>& features, const data::Dataset& ds,
                                size_t limit, size_t batch_size = 64);
