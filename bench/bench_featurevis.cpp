@@ -13,7 +13,7 @@
 #include "tension/data/preprocess.h"
 #include "tension/model/torchscript/model.h"
 #include "tension/viz/attribution_target.h"
-#include "tension/viz/render.h"
+#include "tension/viz/optimize.h"
 
 int main(int argc, char** argv) {
   using namespace tension;
@@ -42,21 +42,28 @@ int main(int argc, char** argv) {
       viz::target_objective(*m, ao.features[0], viz::Target::SPos, &attr, 1, 0),
       viz::target_objective(*m, ao.features[0], viz::Target::SNeg, &attr, 1, 1)};
   auto seeds = seed.unsqueeze(0).expand({2, -1, -1, -1}).contiguous();
-  auto opt = viz::RenderOptions().steps(std::stoi(argv[5])).lr(0.02).progress(false)
-                 .transforms(viz::TransformOptions().count(std::stoi(argv[6])));
+  viz::OptimizeOptions opt;
+  opt.steps = std::stoi(argv[5]);
+  opt.lr = 0.02;
+  opt.progress = false;
+  opt.transforms.count = std::stoi(argv[6]);
+  viz::ImageOptions io{2, 3, canvas};
+  io.seed_images = seeds;
   {
-    viz::MacoImage warm(viz::ImageOptions(2, 3, canvas).seed_images(seeds), {});
+    viz::MacoImage warm(io, {});
     write_npy(out + "/image0.npy", warm.render().detach());
-    viz::render(*m, warm, objectives, viz::RenderOptions(opt).steps(1));  // warm-up
+    auto one = opt;
+    one.steps = 1;
+    viz::optimize(*m, warm, objectives, one);  // warm-up
   }
-  viz::MacoImage param(viz::ImageOptions(2, 3, canvas).seed_images(seeds), {});
+  viz::MacoImage param(io, {});
   auto t0 = std::chrono::steady_clock::now();
-  auto res = viz::render(*m, param, objectives, opt);
+  auto res = viz::optimize(*m, param, objectives, opt);
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto crop = viz::plan_objectives(*m, objectives).input;
   std::cerr << "input crop: rows [" << crop.top << "," << crop.bottom << "), cols [" << crop.left << "," << crop.right
             << ")\n";
   std::cerr << "loss: " << res.curve.front().loss << " -> " << res.curve.back().loss << "\n";
-  std::cout << opt.steps() / s << "\n";
+  std::cout << opt.steps / s << "\n";
   return 0;
 }

@@ -1,4 +1,4 @@
-// The App. F inversion check (viz/inversion_check.h) on the default model with a tiny protocol: the curves' f_v
+// The App. F inversion check (analysis/inversion_check.h) on the default model with a tiny protocol: the curves' f_v
 // and f_v / sd against plain forward passes, resumption, batching against one pair alone, and the summary against
 // the curves; `tension inversion-check` end to end.
 #include <gtest/gtest.h>
@@ -54,9 +54,18 @@ std::string slurp(const std::string& path) {
 
 analysis::InversionCheckOptions tiny_options() {
   analysis::InversionCheckOptions o;
-  o.layers({"conv2", "conv3"}).through({"relu1", "pool1"}).units(2).mtis(2).search_images(kSearch).canvas(kCanvas);
-  o.spectrum(viz::one_over_f(kCanvas).unsqueeze(0).contiguous()).batch(4).seed(kSeed).progress(false);
-  o.render().steps(kSteps).transforms().count(2);
+  o.layers = {"conv2", "conv3"};
+  o.through = {"relu1", "pool1"};
+  o.units = 2;
+  o.mtis = 2;
+  o.search_images = kSearch;
+  o.canvas = kCanvas;
+  o.spectrum = viz::one_over_f(kCanvas).unsqueeze(0).contiguous();
+  o.batch = 4;
+  o.seed = kSeed;
+  o.progress = false;
+  o.optimize.steps = kSteps;
+  o.optimize.transforms.count = 2;
   return o;
 }
 
@@ -95,8 +104,10 @@ std::string InversionCheck::full_;
 TEST_F(InversionCheck, StepZeroIsTheMtisValue) {
   auto dir = tt::temp_dir("inversion_check_mti");
   auto o = tiny_options();
-  o.start("mti").param("pixel").canvas(28);
-  o.render().steps(2);
+  o.start = "mti";
+  o.param = "pixel";
+  o.canvas = 28;
+  o.optimize.steps = 2;
   ASSERT_TRUE(analysis::inversion_check(*model_, *data_, o, dir).complete);
   int checked = 0;
   for (const auto& r : read_csv(dir + "/curves.csv")) {
@@ -131,17 +142,20 @@ TEST_F(InversionCheck, FvSdIsInTheUnitsStandardDeviations) {
 TEST_F(InversionCheck, ResumesToTheUninterruptedResult) {
   auto dir = tt::temp_dir("inversion_check_resume");
   auto o = tiny_options();
-  auto first = analysis::inversion_check(*model_, *data_, o.max_batches(1), dir);
+  o.max_batches = 1;
+  auto first = analysis::inversion_check(*model_, *data_, o, dir);
   EXPECT_FALSE(first.complete);
   EXPECT_EQ(first.pairs_rendered, 2u);
   // A kill while the next batch's rows were being written: a row cut short.
   const auto path = dir + "/curves.csv";
   fs::resize_file(path, fs::file_size(path) - 7);
-  auto second = analysis::inversion_check(*model_, *data_, o.max_batches(2), dir);
+  o.max_batches = 2;
+  auto second = analysis::inversion_check(*model_, *data_, o, dir);
   EXPECT_FALSE(second.complete);
   EXPECT_EQ(second.pairs_done_before, 1u);
   EXPECT_EQ(second.pairs_rendered, 3u);  // the cut pair, then the next batch
-  auto third = analysis::inversion_check(*model_, *data_, o.max_batches(0), dir);
+  o.max_batches = 0;
+  auto third = analysis::inversion_check(*model_, *data_, o, dir);
   EXPECT_TRUE(third.complete);
   EXPECT_EQ(third.pairs_done_before, 4u);
   EXPECT_EQ(third.pairs_rendered, 4u);
@@ -151,7 +165,8 @@ TEST_F(InversionCheck, ResumesToTheUninterruptedResult) {
   EXPECT_EQ(keys.size(), 8u * 2 * kSteps);
   // A finished check is not redone; other options are refused.
   EXPECT_EQ(analysis::inversion_check(*model_, *data_, o, dir).pairs_rendered, 0u);
-  EXPECT_NE(tt::error_of([&] { analysis::inversion_check(*model_, *data_, o.units(3), dir); }).find("other options"),
+  o.units = 3;
+  EXPECT_NE(tt::error_of([&] { analysis::inversion_check(*model_, *data_, o, dir); }).find("other options"),
             std::string::npos);
 }
 
@@ -179,13 +194,16 @@ TEST_F(InversionCheck, BatchedEqualsOnePairAlone) {
   auto x = data::preprocess(data_->load(static_cast<size_t>(image)), model_->input_spec()).unsqueeze(0);
   auto attr = viz::attributions_per_feature(attributor, x).front();
   for (int side = 0; side < 2; ++side) {
-    viz::ImageOptions io(1, 1, kCanvas);
-    io.item_seeds({analysis::inversion_start_seed(kSeed, 1, unit, rank.at({"conv3", unit, image}))});
-    auto param = viz::make_parameterization("maco", io, o.spectrum());
+    viz::ImageOptions io{1, 1, kCanvas};
+    io.item_seeds = {analysis::inversion_start_seed(kSeed, 1, unit, rank.at({"conv3", unit, image}))};
+    auto param = viz::make_parameterization("maco", io, o.spectrum);
     auto obj = viz::target_objective(*model_, f, side == 0 ? viz::Target::SPos : viz::Target::SNeg, &attr, 1, 0);
-    auto ro = o.render();
-    ro.seed(analysis::inversion_draws_seed(kSeed, 1)).monitor({f}).crop_input(false).progress(false);
-    auto alone = viz::render(*model_, *param, {obj}, ro);
+    auto ro = o.optimize;
+    ro.seed = analysis::inversion_draws_seed(kSeed, 1);
+    ro.monitor = {f};
+    ro.crop_input = false;
+    ro.progress = false;
+    auto alone = viz::optimize(*model_, *param, {obj}, ro);
     const char* sign = side == 0 ? "s+" : "s-";
     int checked = 0;
     for (const auto& r : rows) {
@@ -256,6 +274,11 @@ TEST(InversionCheckCli, WritesTheRunAndRefusesBadInput) {
   }
   auto run = nlohmann::json::parse(std::ifstream(out + "/run.json"));
   EXPECT_EQ(run["status"], "ok");
+  // The options as resolved: --steps and --transforms applied to the recipe, the rest its defaults.
+  EXPECT_EQ(run["params"]["optimize"]["steps"], 2);
+  EXPECT_EQ(run["params"]["optimize"]["transforms"]["count"], 1);
+  EXPECT_EQ(run["params"]["optimize"]["lr"], 0.02);
+  EXPECT_EQ(run["params"]["layers"], nlohmann::json({"conv1", "conv2"}));
   ASSERT_EQ(run["results"]["layers"].size(), 2u);
   EXPECT_EQ(run["results"]["layers"][0]["through"], "conv1:in");
   EXPECT_EQ(run["results"]["layers"][1]["through"], "conv1");

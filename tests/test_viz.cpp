@@ -1,10 +1,12 @@
 // The feature-visualisation engine (paper §4): colour decorrelation, parameterisations, transforms, eq. 5,
-// the objective's gradient against finite differences, opacity and spectra.
+// the objective's gradient against finite differences, opacity, spectra, and the options as run.json records them.
 #include <gtest/gtest.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cmath>
+
+#include <nlohmann/json.hpp>
 
 #include "tension/attribution/attributor.h"
 #include "tension/data/dataset.h"
@@ -16,7 +18,8 @@
 #include "tension/core/blur.h"
 #include "tension/viz/opacity.h"
 #include "tension/viz/parameterization.h"
-#include "tension/viz/render.h"
+#include "tension/viz/optimize.h"
+#include "tension/viz/panels.h"
 #include "tension/viz/spectrum.h"
 #include "testing.h"
 
@@ -28,7 +31,27 @@ std::unique_ptr<model::Model> default_model() { return model::load_model("fmnist
 
 // Transformations without randomness: the whole canvas, no noise (only the resize and the input range).
 viz::TransformOptions fixed_transforms() {
-  return viz::TransformOptions().count(1).box_min(1).box_max(1).box_loc_std(0).noise_std(0).noise_uniform(0);
+  viz::TransformOptions t;
+  t.count = 1;
+  t.box_min = t.box_max = 1;
+  t.box_loc_std = t.noise_std = t.noise_uniform = 0;
+  return t;
+}
+
+// A parameterisation's options for starting from seed images [B, C, S, S].
+viz::ImageOptions seeded(const torch::Tensor& seeds) {
+  viz::ImageOptions io{seeds.size(0), seeds.size(1), seeds.size(2)};
+  io.seed_images = seeds;
+  return io;
+}
+
+// A short optimisation without a progress bar.
+viz::OptimizeOptions short_optimize(int64_t steps, int64_t draws) {
+  viz::OptimizeOptions o;
+  o.steps = steps;
+  o.transforms.count = draws;
+  o.progress = false;
+  return o;
 }
 
 }  // namespace
@@ -78,7 +101,7 @@ TEST(VizObjective, TargetsAreThePartsOfS) {
   EXPECT_NE(msg.find("s+, s-, abs, max or min"), std::string::npos) << msg;
 }
 
-// The gradient that the render loop applies (model input -> transformations -> image -> parameters) against
+// The gradient that the optimisation loop applies (model input -> transformations -> image -> parameters) against
 // central differences of the loss, along several directions, for eq. 5 and a feature objective in one batch.
 TEST(VizObjective, GradientMatchesFiniteDifferences) {
   auto m = default_model();
@@ -97,7 +120,7 @@ TEST(VizObjective, GradientMatchesFiniteDifferences) {
   // Seeded MACO on a 32 canvas: the chain includes the resize to 28.
   auto seeds = torch::stack({torch::rand({1, 32, 32}, at::make_generator<at::CPUGeneratorImpl>(1)),
                              torch::rand({1, 32, 32}, at::make_generator<at::CPUGeneratorImpl>(2))});
-  viz::MacoImage param(viz::ImageOptions(2, 1, 32).seed_images(seeds), {});
+  viz::MacoImage param(seeded(seeds), {});
   viz::Transforms tr(fixed_transforms(), in, 0, m->device());
   auto images = param.render();
   auto ev = viz::evaluate(*m, images, tr, objectives);
@@ -144,10 +167,10 @@ TEST(VizObjective, GradientMatchesFiniteDifferences) {
   }
 }
 
-// The input crop of the render loop against the whole input: on a conv net whose conv4 centre unit sees 14x14
+// The input crop of the optimisation loop against the whole input: on a conv net whose conv4 centre unit sees 14x14
 // of 24x24 pixels, an accentuation toward S- at relu3 and a feature objective run on a crop, and every step's
 // losses, the images and the accumulated pixel gradients equal those of the uncropped loop.
-TEST(VizRender, InputCropEqualsTheWholeInput) {
+TEST(VizOptimize, InputCropEqualsTheWholeInput) {
   model::InputSpec in;
   in.height = in.width = 24;
   auto m = model::load_torchscript(tension::testing::testdata("attribution/net.pt"), in);
@@ -170,9 +193,10 @@ TEST(VizRender, InputCropEqualsTheWholeInput) {
   EXPECT_EQ(viz::plan_objectives(*m, whole).input.height(), 0);
 
   auto run = [&](bool crop) {
-    viz::MacoImage param(viz::ImageOptions(2, 3, 32).seed_images(seed.expand({2, -1, -1, -1})), {});
-    return viz::render(*m, param, objectives, viz::RenderOptions().steps(4).progress(false).crop_input(crop)
-                                                    .transforms(viz::TransformOptions().count(3)));
+    viz::MacoImage param(seeded(seed.expand({2, -1, -1, -1})), {});
+    auto o = short_optimize(4, 3);
+    o.crop_input = crop;
+    return viz::optimize(*m, param, objectives, o);
   };
   auto a = run(true), b = run(false);
   for (size_t k = 0; k < b.curve.size(); ++k) {
@@ -188,7 +212,7 @@ TEST(VizParam, SeededMacoRendersTheSeed) {
     auto seeds = torch::rand({2, c, 40, 40});
     seeds[0][0][0][0] = 0.0;  // saturated pixels survive the clamped logit
     seeds[1][0][3][3] = 1.0;
-    viz::MacoImage param(viz::ImageOptions(2, c, 40).seed_images(seeds), {});
+    viz::MacoImage param(seeded(seeds), {});
     auto img = param.render();
     SCOPED_TRACE(c);
     EXPECT_LE((img - seeds).abs().max().item<double>(), 2.0 / 255);
@@ -199,14 +223,17 @@ TEST(VizParam, SeededMacoRendersTheSeed) {
 TEST(VizParam, PhaseOnlyOptimisationKeepsTheMagnitude) {
   auto m = default_model();
   auto spectrum = viz::one_over_f(48).unsqueeze(0);
-  viz::MacoImage param(viz::ImageOptions(2, 1, 48).seed(4), spectrum);
+  viz::ImageOptions io{2, 1, 48};
+  io.seed = 4;
+  viz::MacoImage param(io, spectrum);
   auto before = param.render().detach().clone();
   auto mag = param.magnitude().clone();
   ASSERT_EQ(param.parameters().size(), 1u);  // the phase alone
   std::vector<viz::Objective> obj{viz::feature_objective(*m, feature::parse_feature("conv3:1"), 0),
                                   viz::feature_objective(*m, feature::parse_feature("conv3:2"), 1, false)};
-  viz::render(*m, param, obj, viz::RenderOptions().steps(6).lr(0.05).progress(false)
-                                  .transforms(viz::TransformOptions().count(2)));
+  auto o = short_optimize(6, 2);
+  o.lr = 0.05;
+  viz::optimize(*m, param, obj, o);
   auto after = param.render().detach();
   EXPECT_GT((after - before).abs().max().item<double>(), 1e-2);  // the image changed ...
   EXPECT_LT(tension::testing::max_rel_err(param.buffer().abs().detach(), mag.expand({2, -1, -1, -1})), 1e-5);  // ... its magnitude did not
@@ -220,19 +247,20 @@ TEST(VizParam, EveryKindRendersAndSeeds) {
   auto seeds = torch::rand({1, 3, 16, 16});
   for (std::string kind : {"pixel", "fourier", "maco"}) {
     SCOPED_TRACE(kind);
-    auto noise = viz::make_parameterization(kind, viz::ImageOptions(3, 3, 16), viz::one_over_f(16).expand({3, -1, -1}));
+    auto noise = viz::make_parameterization(kind, viz::ImageOptions{3, 3, 16}, viz::one_over_f(16).expand({3, -1, -1}));
     auto img = noise->render();
     EXPECT_EQ(img.sizes(), (std::vector<int64_t>{3, 3, 16, 16}));
     EXPECT_TRUE(img.gt(0).all().item<bool>() && img.lt(1).all().item<bool>());
-    auto seeded = viz::make_parameterization(kind, viz::ImageOptions(1, 3, 16).seed_images(seeds));
-    EXPECT_LE((seeded->render() - seeds).abs().max().item<double>(), 2.0 / 255);
+    auto from_seeds = viz::make_parameterization(kind, seeded(seeds));
+    EXPECT_LE((from_seeds->render() - seeds).abs().max().item<double>(), 2.0 / 255);
   }
-  auto msg = tension::testing::error_of([] { viz::make_parameterization("maco", viz::ImageOptions(1, 3, 16)); });
+  auto msg = tension::testing::error_of([] { viz::make_parameterization("maco", viz::ImageOptions{1, 3, 16}); });
   EXPECT_NE(msg.find("spectrum"), std::string::npos) << msg;
-  msg = tension::testing::error_of([] { viz::make_parameterization("dct", viz::ImageOptions(1, 3, 16)); });
+  msg = tension::testing::error_of([] { viz::make_parameterization("dct", viz::ImageOptions{1, 3, 16}); });
   EXPECT_NE(msg.find("maco, fourier or pixel"), std::string::npos) << msg;
-  msg = tension::testing::error_of(
-      [&] { viz::make_parameterization("pixel", viz::ImageOptions(2, 3, 16).seed_images(seeds)); });
+  viz::ImageOptions two{2, 3, 16};
+  two.seed_images = seeds;  // one image for a batch of two
+  msg = tension::testing::error_of([&] { viz::make_parameterization("pixel", two); });
   EXPECT_NE(msg.find("seed images must be"), std::string::npos) << msg;
 }
 
@@ -240,7 +268,7 @@ TEST(VizTransforms, CropsStayInsideAndInRange) {
   model::InputSpec in;
   in.channels = 3;
   in.height = in.width = 64;
-  viz::Transforms tr(viz::TransformOptions(), in, 7, torch::kCPU);
+  viz::Transforms tr({}, in, 7, torch::kCPU);
   int64_t smallest = 512, largest = 0;
   double centre = 0;
   for (int i = 0; i < 2000; ++i) {
@@ -265,11 +293,16 @@ TEST(VizTransforms, CropsStayInsideAndInRange) {
   in.range_lo = -117;
   in.range_hi = 138;
   auto flat = torch::full({2, 3, 64, 64}, 0.25);
-  viz::Transforms quiet(viz::TransformOptions().count(3).noise_std(0).noise_uniform(0), in, 1, torch::kCPU);
+  viz::TransformOptions no_noise;
+  no_noise.count = 3;
+  no_noise.noise_std = no_noise.noise_uniform = 0;
+  viz::Transforms quiet(no_noise, in, 1, torch::kCPU);
   auto y = quiet(flat);
   EXPECT_EQ(y.sizes(), (std::vector<int64_t>{6, 3, 64, 64}));
   EXPECT_LT((y - (0.25 * 255 - 117)).abs().max().item<double>(), 1e-3);
-  viz::Transforms noisy(viz::TransformOptions().count(4), in, 1, torch::kCPU);
+  viz::TransformOptions four;
+  four.count = 4;
+  viz::Transforms noisy(four, in, 1, torch::kCPU);
   auto u = (noisy(flat) + 117) / 255;
   EXPECT_NEAR(u.mean().item<double>(), 0.25, 2e-3);
   double sd = u.std().item<double>(), want = std::sqrt(0.02 * 0.02 + 0.01 * 0.01 / 3);
@@ -277,7 +310,10 @@ TEST(VizTransforms, CropsStayInsideAndInRange) {
   EXPECT_LT(sd, 1.1 * want);
   auto rows = u.view({4, 2, 3, 64, 64});
   EXPECT_TRUE(torch::equal(rows.select(1, 0), rows.select(1, 1)));  // same crop and noise for every item
-  tension::testing::error_of([&] { viz::Transforms(viz::TransformOptions().box_min(0.5).box_max(0.4), in, 0, torch::kCPU); });
+  viz::TransformOptions inverted;
+  inverted.box_min = 0.5;
+  inverted.box_max = 0.4;
+  tension::testing::error_of([&] { viz::Transforms(inverted, in, 0, torch::kCPU); });
 }
 
 TEST(VizOpacity, NormalisedClippedAndBlurred) {
@@ -291,19 +327,58 @@ TEST(VizOpacity, NormalisedClippedAndBlurred) {
   EXPECT_GT(a[0][0][25][25].item<double>(), 0.95);
   EXPECT_GT(a[0][0][50][50].item<double>(), 0.2);
   // ... unclipped, the square's 100x contrast hides it.
-  auto raw = viz::opacity(g, viz::OpacityOptions().clip_percent(0));
+  auto raw = viz::opacity(g, {/*clip_percent=*/0});
   EXPECT_LT(raw[0][0][50][50].item<double>(), 0.02);
   // Without blur, 3 % of the pixels sit at the clip, which is the maximum.
-  auto sharp = viz::opacity(g, viz::OpacityOptions().blur_sigma(0));
+  auto sharp = viz::opacity(g, {/*clip_percent=*/3, /*blur_sigma=*/0});
   EXPECT_NEAR(sharp[1].ge(1 - 1e-6).to(torch::kDouble).mean().item<double>(), 0.03, 0.002);
   // Blurring a flat field leaves it flat (mirrored borders).
   auto flat = tension::gaussian_blur(torch::ones({1, 1, 8, 8}), 2);
   EXPECT_LT((flat - 1).abs().max().item<double>(), 1e-5);
 }
 
+// The panels' options as run.json records them (with the optimisation, transformation and opacity options inside):
+// the defaults of the paper's recipes, a changed value where it was changed, no tensor, and back to the same options.
+TEST(VizOptions, PanelOptionsRoundTripThroughJson) {
+  viz::PanelOptions po;
+  po.canvas = 64;
+  po.spectrum = viz::one_over_f(64).unsqueeze(0);
+  po.feature_optimize.transforms.noise_std = 0.03;
+  po.attribution_opacity.blur_sigma = 1.5;
+  const nlohmann::json j = po;
+  EXPECT_FALSE(j.contains("spectrum"));
+  EXPECT_EQ(j["canvas"], 64);
+  EXPECT_EQ(j["feature_optimize"]["transforms"]["noise_std"], 0.03);
+  EXPECT_EQ(j["attribution_opacity"]["blur_sigma"], 1.5);
+  EXPECT_EQ(j["attribution_optimize"]["steps"], 121);
+  EXPECT_EQ(j["feature_optimize"]["steps"], 101);
+  EXPECT_EQ(j["feature_optimize"]["lr"], 0.05);
+  EXPECT_EQ(j["feature_optimize"]["transforms"]["count"], 8);
+  EXPECT_EQ(j["feature_opacity"]["clip_percent"], 8);
+  EXPECT_FALSE(j["attribution_optimize"].contains("monitor"));
+
+  const auto back = j.get<viz::PanelOptions>();
+  EXPECT_EQ(back.param, po.param);
+  EXPECT_EQ(back.canvas, 64);
+  EXPECT_EQ(back.cos_power, po.cos_power);
+  EXPECT_EQ(back.seed, po.seed);
+  EXPECT_EQ(back.attribution_optimize.steps, 121);
+  EXPECT_EQ(back.attribution_optimize.lr, 0.02);
+  EXPECT_EQ(back.attribution_optimize.crop_input, true);
+  EXPECT_EQ(back.feature_optimize.steps, 101);
+  EXPECT_EQ(back.feature_optimize.transforms.count, 8);
+  EXPECT_EQ(back.feature_optimize.transforms.noise_std, 0.03);
+  EXPECT_EQ(back.feature_optimize.transforms.box_min, 0.9);
+  EXPECT_EQ(back.attribution_opacity.blur_sigma, 1.5);
+  EXPECT_EQ(back.attribution_opacity.clip_percent, 3);
+  EXPECT_EQ(back.feature_opacity.clip_percent, 8);
+  EXPECT_FALSE(back.spectrum.defined());
+  EXPECT_EQ(nlohmann::json(back), j);
+}
+
 TEST(VizSpectrum, NaturalImagesFallOffAsAPowerLaw) {
   auto ds = data::open_dataset("fashion-mnist:test");
-  auto s = viz::estimate_spectrum(*ds, viz::SpectrumOptions(32, 1).limit(200));
+  auto s = viz::estimate_spectrum(*ds, viz::SpectrumOptions{32, 1, 200});
   EXPECT_EQ(s.sizes(), (std::vector<int64_t>{1, 32, 17}));
   auto p = viz::radial_profile(s);
   EXPECT_LT(p.slope[0], -0.5);

@@ -43,9 +43,10 @@ TEST(VizAppF, InversionsExciteAndInhibit) {
   }
   const int64_t canvas = viz::default_canvas(m->input_spec());
   viz::PanelOptions po;
-  po.canvas(canvas).spectrum(viz::estimate_spectrum(*ds, viz::SpectrumOptions(canvas, 1).limit(500)));
-  po.attribution_render().progress(false);
-  auto res = viz::render_panels(*m, panels, po);
+  po.canvas = canvas;
+  po.spectrum = viz::estimate_spectrum(*ds, viz::SpectrumOptions{canvas, 1, 500});
+  po.attribution_optimize.progress = false;
+  auto res = viz::optimize_panels(*m, panels, po);
   int raised = 0, lowered = 0;
   for (size_t u = 0; u < 10; ++u) {
     const auto &pos = res[2 * u], &neg = res[2 * u + 1];

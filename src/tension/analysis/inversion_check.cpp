@@ -158,34 +158,31 @@ std::vector<int64_t> random_units(int64_t channels, int64_t count, uint64_t seed
 // What decides the numbers of a check (not the batch size, which changes speed only).
 nlohmann::json protocol_json(model::Model& m, const data::Dataset& ds, const InversionCheckOptions& opt,
                              const std::vector<std::string>& through, int64_t canvas) {
-  const auto& r = opt.render();
-  const auto& t = r.transforms();
+  const auto& r = opt.optimize;
   std::string spectrum = "estimated";
-  if (opt.spectrum().defined()) {
-    auto s = opt.spectrum().to(torch::kFloat).contiguous().cpu();
+  if (opt.spectrum.defined()) {
+    auto s = opt.spectrum.to(torch::kFloat).contiguous().cpu();
     spectrum = sha256_string(std::string(static_cast<const char*>(s.data_ptr()), s.numel() * sizeof(float)));
   }
   return {{"model", m.name()},
           {"weights", m.weights_id()},
           {"data", ds.describe()},
           {"listing_sha256", data::listing_hash(ds)},
-          {"layers", opt.layers()},
+          {"layers", opt.layers},
           {"through", through},
-          {"units", opt.units()},
-          {"mtis", opt.mtis()},
-          {"search_images", opt.search_images()},
-          {"start", opt.start()},
-          {"steps", r.steps()},
-          {"lr", r.lr()},
-          {"transforms", {{"count", t.count()}, {"box_min", t.box_min()}, {"box_max", t.box_max()},
-                          {"box_loc_std", t.box_loc_std()}, {"noise_std", t.noise_std()},
-                          {"noise_uniform", t.noise_uniform()}}},
-          {"crop_input", r.crop_input()},
-          {"param", opt.param()},
+          {"units", opt.units},
+          {"mtis", opt.mtis},
+          {"search_images", opt.search_images},
+          {"start", opt.start},
+          {"steps", r.steps},
+          {"lr", r.lr},
+          {"transforms", r.transforms},
+          {"crop_input", r.crop_input},
+          {"param", opt.param},
           {"canvas", canvas},
           {"spectrum", spectrum},
-          {"cos_power", opt.cos_power()},
-          {"seed", opt.seed()}};
+          {"cos_power", opt.cos_power},
+          {"seed", opt.seed}};
 }
 
 // Starts a check in `dir` or finds the one it continues; throws when `dir` holds a check with other options.
@@ -210,18 +207,18 @@ void claim_dir(const std::string& dir, const nlohmann::json& protocol) {
 std::vector<UnitMtis> layer_mtis(model::Model& m, const data::Dataset& ds, const InversionCheckOptions& opt,
                                  const std::vector<feature::Feature>& features, const std::vector<int64_t>& units,
                                  const std::string& through) {
-  const size_t limit = opt.search_images() > 0 ? opt.search_images() : ds.size();
+  const size_t limit = opt.search_images > 0 ? opt.search_images : ds.size();
   auto sd = viz::feature_sd(m, features, ds, limit);
   attribution::AttributorOptions ao;
   ao.features = features;
   ao.layers = {through};
-  ao.footprint.seed = opt.seed();
+  ao.footprint.seed = opt.seed;
   attribution::Attributor search(m, ao);
-  auto sets = find_mti_sets(search, ds, limit, static_cast<size_t>(opt.mtis()));
+  auto sets = find_mti_sets(search, ds, limit, static_cast<size_t>(opt.mtis));
   std::vector<UnitMtis> out;
   for (size_t u = 0; u < units.size(); ++u) {
-    if (static_cast<int64_t>(sets[u].size()) < opt.mtis()) {
-      throw Error(fmt::format("{}: only {} readable images for {} MTIs", features[u].spec, sets[u].size(), opt.mtis()));
+    if (static_cast<int64_t>(sets[u].size()) < opt.mtis) {
+      throw Error(fmt::format("{}: only {} readable images for {} MTIs", features[u].spec, sets[u].size(), opt.mtis));
     }
     const size_t outside = std::count_if(sets[u].begin(), sets[u].end(), [](const auto& p) { return !p.in_window; });
     if (outside > 0) {
@@ -330,23 +327,23 @@ uint64_t inversion_draws_seed(uint64_t seed, size_t layer) { return seed + 7919U
 // Paper App. F: S+ and S- inversions through the preceding layer for the MTIs of random units, f_v per step.
 InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, const InversionCheckOptions& opt,
                                      const std::string& dir) {
-  const auto& layers = opt.layers();
+  const auto& layers = opt.layers;
   if (layers.empty()) throw Error("the inversion check needs at least one layer");
   if (std::set<std::string>(layers.begin(), layers.end()).size() != layers.size()) {
     throw Error("the inversion check's layers must be distinct");
   }
-  if (!opt.through().empty() && opt.through().size() != layers.size()) {
-    throw Error(fmt::format("one through-layer per layer is needed: {} for {} layers", opt.through().size(),
+  if (!opt.through.empty() && opt.through.size() != layers.size()) {
+    throw Error(fmt::format("one through-layer per layer is needed: {} for {} layers", opt.through.size(),
                             layers.size()));
   }
-  if (opt.units() < 1 || opt.mtis() < 1 || opt.batch() < 2) {
+  if (opt.units < 1 || opt.mtis < 1 || opt.batch < 2) {
     throw Error("the inversion check needs units >= 1, mtis >= 1 and a batch of at least 2 inversions");
   }
-  if (opt.start() != "noise" && opt.start() != "mti") {
-    throw Error("unknown start '" + opt.start() + "' (use noise or mti)");
+  if (opt.start != "noise" && opt.start != "mti") {
+    throw Error("unknown start '" + opt.start + "' (use noise or mti)");
   }
   std::vector<std::string> through;
-  for (size_t i = 0; i < layers.size(); ++i) through.push_back(through_layer(m, layers, opt.through(), i));
+  for (size_t i = 0; i < layers.size(); ++i) through.push_back(through_layer(m, layers, opt.through, i));
   for (size_t i = 0; i < layers.size(); ++i) {
     for (const auto& name : {layers[i], through[i]}) {
       // The CSVs hold layer names unquoted.
@@ -356,7 +353,7 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
     }
   }
   const auto& in = m.input_spec();
-  const int64_t canvas = opt.canvas() > 0 ? opt.canvas() : viz::default_canvas(in), steps = opt.render().steps();
+  const int64_t canvas = opt.canvas > 0 ? opt.canvas : viz::default_canvas(in), steps = opt.optimize.steps;
   claim_dir(dir, protocol_json(m, ds, opt, through, canvas));
 
   // Pairs finished by an earlier run; the tail of an interrupted write is cut off.
@@ -370,26 +367,26 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
   result.pairs_done_before = done.pairs.size();
   auto mtis = read_mtis(mtis_path);
 
-  const bool noise = opt.start() == "noise";
-  torch::Tensor spectrum = opt.spectrum();
-  if (noise && opt.param() == "maco" && !spectrum.defined()) {
-    spectrum = viz::estimate_spectrum(ds, viz::SpectrumOptions(canvas, in.channels).limit(opt.search_images()));
+  const bool noise = opt.start == "noise";
+  torch::Tensor spectrum = opt.spectrum;
+  if (noise && opt.param == "maco" && !spectrum.defined()) {
+    spectrum = viz::estimate_spectrum(ds, viz::SpectrumOptions{canvas, in.channels, opt.search_images});
   }
   model::InputSpec canvas_spec = in;
   canvas_spec.height = canvas_spec.width = canvas;
-  const int64_t pairs_per_batch = opt.batch() / 2;
+  const int64_t pairs_per_batch = opt.batch / 2;
   std::ofstream curves(curves_path, std::ios::app);
   size_t batches = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const auto units = random_units(layer_channels(m, layers[i], opt.seed()), opt.units(), opt.seed() + i);
+    const auto units = random_units(layer_channels(m, layers[i], opt.seed), opt.units, opt.seed + i);
     std::vector<feature::Feature> features;
     for (int64_t u : units) features.push_back(feature::parse_feature(layers[i] + ":" + std::to_string(u)));
-    const size_t total = units.size() * static_cast<size_t>(opt.mtis());
+    const size_t total = units.size() * static_cast<size_t>(opt.mtis);
     const size_t already = std::count_if(finished.begin(), finished.end(),
                                          [&](const auto& k) { return std::get<0>(k) == layers[i]; });
     if (already == total) continue;
     spdlog::info("inversion check: {} units of {} through {}, {} MTIs each ({} pairs done before)", units.size(),
-                 layers[i], through[i], opt.mtis(), already);
+                 layers[i], through[i], opt.mtis, already);
     if (!mtis.count(layers[i])) {
       mtis[layers[i]] = layer_mtis(m, ds, opt, features, units, through[i]);
       write_mtis(mtis_path, layers, through, mtis);
@@ -401,35 +398,35 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
     ao.features = features;
     ao.layers = {through[i]};
     ao.keep_s = true;
-    ao.footprint.seed = opt.seed();
+    ao.footprint.seed = opt.seed;
     attribution::Attributor attributor(m, ao);
-    std::vector<std::vector<viz::Attribution>> attrs(static_cast<size_t>(opt.mtis()));  // [rank][unit]
+    std::vector<std::vector<viz::Attribution>> attrs(static_cast<size_t>(opt.mtis));  // [rank][unit]
     for (size_t r = 0; r < attrs.size(); ++r) {
       std::vector<torch::Tensor> xs;
       for (const auto& u : unit_mtis) xs.push_back(data::preprocess(ds.load(u.picks[r].index), in));
       attrs[r] = viz::attributions_per_feature(attributor, torch::stack(xs));
     }
 
-    // Pairs unit-major, MTI rank within; fixed batches, so that a resumed check renders what an uninterrupted
+    // Pairs unit-major, MTI rank within; fixed batches, so that a resumed check optimises what an uninterrupted
     // one would.
     std::vector<std::pair<size_t, size_t>> pairs;  // (unit index, rank)
     for (size_t u = 0; u < units.size(); ++u) {
-      for (size_t r = 0; r < static_cast<size_t>(opt.mtis()); ++r) pairs.emplace_back(u, r);
+      for (size_t r = 0; r < static_cast<size_t>(opt.mtis); ++r) pairs.emplace_back(u, r);
     }
     auto is_done = [&](const std::pair<size_t, size_t>& p) {
       const auto image = static_cast<int64_t>(unit_mtis[p.first].picks[p.second].index);
       return finished.count({layers[i], units[p.first], image}) > 0;
     };
     std::optional<Progress> progress;
-    if (opt.progress()) progress.emplace("inversions " + layers[i], total - already, "pair");
+    if (opt.progress) progress.emplace("inversions " + layers[i], total - already, "pair");
     for (size_t first = 0; first < pairs.size(); first += static_cast<size_t>(pairs_per_batch)) {
       const std::vector<std::pair<size_t, size_t>> chunk(
           pairs.begin() + first, pairs.begin() + std::min(pairs.size(), first + static_cast<size_t>(pairs_per_batch)));
       const size_t todo = std::count_if(chunk.begin(), chunk.end(), [&](const auto& p) { return !is_done(p); });
       if (todo == 0) continue;
-      if (opt.max_batches() > 0 && batches == opt.max_batches()) return result;
-      viz::ImageOptions io(static_cast<int64_t>(2 * chunk.size()), in.channels, canvas);
-      io.device(m.device());
+      if (opt.max_batches > 0 && batches == opt.max_batches) return result;
+      viz::ImageOptions io{static_cast<int64_t>(2 * chunk.size()), in.channels, canvas};
+      io.device = m.device();
       std::vector<uint64_t> seeds;
       std::vector<torch::Tensor> seed_images;
       std::vector<viz::Objective> objectives;
@@ -437,26 +434,28 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
       for (size_t k = 0; k < chunk.size(); ++k) {
         const auto [u, r] = chunk[k];
         const auto& attr = attrs[r][u];
-        const auto start = inversion_start_seed(opt.seed(), i, units[u], r);
+        const auto start = inversion_start_seed(opt.seed, i, units[u], r);
         auto image = noise ? torch::Tensor() : data::preprocess(ds.load(unit_mtis[u].picks[r].index), canvas_spec);
         for (int side = 0; side < 2; ++side) {
           seeds.push_back(start);
           if (!noise) seed_images.push_back(image);
           const auto target = side == 0 ? viz::Target::SPos : viz::Target::SNeg;
-          objectives.push_back(viz::target_objective(m, features[u], target, &attr, opt.cos_power(),
+          objectives.push_back(viz::target_objective(m, features[u], target, &attr, opt.cos_power,
                                                      static_cast<int64_t>(2 * k + side)));
           monitor.push_back(features[u]);
         }
       }
       if (noise) {
-        io.item_seeds(seeds);
+        io.item_seeds = seeds;
       } else {
-        io.seed_images(torch::stack(seed_images));
+        io.seed_images = torch::stack(seed_images);
       }
-      auto param = viz::make_parameterization(opt.param(), io, spectrum);
-      auto ro = opt.render();
-      ro.seed(inversion_draws_seed(opt.seed(), i)).monitor(monitor).progress(false);
-      auto res = viz::render(m, *param, objectives, ro);
+      auto param = viz::make_parameterization(opt.param, io, spectrum);
+      auto ro = opt.optimize;
+      ro.seed = inversion_draws_seed(opt.seed, i);
+      ro.monitor = monitor;
+      ro.progress = false;
+      auto res = viz::optimize(m, *param, objectives, ro);
 
       std::string rows;
       for (size_t k = 0; k < chunk.size(); ++k) {

@@ -2,8 +2,9 @@
 // Paper App. F (Fig. 14): do attribution inversions excite and inhibit the feature they were made for? Per layer,
 // random units; per unit, its MTIs in a dataset; per (unit, MTI), an inversion toward S+ and one toward S- of the
 // MTI's attribution through a preceding layer, with f_v of the inversion's image recorded at every step in the
-// unit's standard deviations over the dataset. All inversions of a layer render in batches of one render loop;
+// unit's standard deviations over the dataset. All inversions of a layer are optimised in batches (viz::optimize);
 // finished (unit, MTI) pairs are kept in curves.csv, so an interrupted check resumes where it stopped.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <string>
@@ -16,24 +17,28 @@
 namespace tension::analysis {
 
 struct InversionCheckOptions {
-  TORCH_ARG(std::vector<std::string>, layers);    // the units' layers (f_v read as feature specs read it)
+  std::vector<std::string> layers;    // the units' layers (f_v read as feature specs read it)
   // Per layer, the layer the inversion goes through (a tap); empty: through_layer's default for every layer.
-  TORCH_ARG(std::vector<std::string>, through);
-  TORCH_ARG(int64_t, units) = 20;                 // random units per layer (all of them when the layer has fewer)
-  TORCH_ARG(int64_t, mtis) = 10;                  // MTIs per unit
-  TORCH_ARG(size_t, search_images) = 0;           // the MTI search and sd(f_v) read the first N images (0 = all)
+  std::vector<std::string> through;
+  int64_t units = 20;                 // random units per layer (all of them when the layer has fewer)
+  int64_t mtis = 10;                  // MTIs per unit
+  size_t search_images = 0;           // the MTI search and sd(f_v) read the first N images (0 = all)
   // noise: inversions (App. F); mti: accentuations, seeded from the MTI itself.
-  TORCH_ARG(std::string, start) = "noise";
-  TORCH_ARG(viz::RenderOptions, render) = viz::attribution_recipe();  // steps, lr, transformation draws (paper §2.9)
-  TORCH_ARG(std::string, param) = "maco";
-  TORCH_ARG(int64_t, canvas) = 0;                 // 0: default_canvas of the model's input
-  TORCH_ARG(torch::Tensor, spectrum);             // MACO from noise; undefined: estimated from the search images
-  TORCH_ARG(int, cos_power) = 1;                  // eq. 5's p
-  TORCH_ARG(int64_t, batch) = 64;                 // inversions per render (two per pair); speed only
-  TORCH_ARG(uint64_t, seed) = 0;                  // units, starts, transformation draws
-  TORCH_ARG(size_t, max_batches) = 0;             // stop after rendering this many batches (0: run to the end)
-  TORCH_ARG(bool, progress) = true;
+  std::string start = "noise";
+  // Steps, lr, transformation draws (paper §2.9); its seed is not used (the draws come from `seed`).
+  viz::OptimizeOptions optimize = viz::attribution_recipe();
+  std::string param = "maco";
+  int64_t canvas = 0;                 // 0: default_canvas of the model's input
+  torch::Tensor spectrum;             // MACO from noise; undefined: estimated from the search images
+  int cos_power = 1;                  // eq. 5's p
+  int64_t batch = 64;                 // inversions per optimisation (two per pair); speed only
+  uint64_t seed = 0;                  // units, starts, transformation draws
+  size_t max_batches = 0;             // stop after optimising this many batches (0: run to the end)
+  bool progress = true;
 };
+// Not the spectrum (a tensor) or the progress bar.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InversionCheckOptions, layers, through, units, mtis, search_images, start,
+                                   optimize, param, canvas, cos_power, batch, seed, max_batches)
 
 struct InversionLayerSummary {
   std::string layer, through;
@@ -56,7 +61,7 @@ struct InversionCheckResult {
 std::string through_layer(const model::Model& m, const std::vector<std::string>& layers,
                           const std::vector<std::string>& through, size_t i);
 
-// The random streams of one inversion depend on its key alone, not on the batch it renders in: the start of
+// The random streams of one inversion depend on its key alone, not on the batch it is optimised in: the start of
 // (layer i, unit, MTI rank) (its S+ and S- inversions start alike), and the transformation draws of layer i.
 uint64_t inversion_start_seed(uint64_t seed, size_t layer, int64_t unit, size_t rank);
 uint64_t inversion_draws_seed(uint64_t seed, size_t layer);

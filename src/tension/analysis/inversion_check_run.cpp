@@ -13,30 +13,27 @@ namespace {
 // The check's options with the run's seed and recipe overrides applied.
 InversionCheckOptions resolved(const InversionCheckRunOptions& a) {
   auto o = a.check;
-  o.seed(a.model.seed);
-  if (a.steps) o.render().steps(*a.steps);
-  if (a.lr) o.render().lr(*a.lr);
-  if (a.transforms) o.render().transforms().count(*a.transforms);
+  o.seed = a.model.seed;
+  if (a.steps) o.optimize.steps = *a.steps;
+  if (a.lr) o.optimize.lr = *a.lr;
+  if (a.transforms) o.optimize.transforms.count = *a.transforms;
   return o;
 }
 
 }  // namespace
 
 void to_json(nlohmann::json& j, const InversionCheckRunOptions& a) {
-  const auto o = resolved(a);
-  j = {{"model", a.model}, {"data", a.data}, {"layers", o.layers()},
-       {"through", o.through()}, {"units", o.units()}, {"mtis", o.mtis()},
-       {"search_images", o.search_images()}, {"start", o.start()}, {"steps", o.render().steps()},
-       {"lr", o.render().lr()}, {"transforms", o.render().transforms().count()}, {"param", o.param()},
-       {"canvas", o.canvas()}, {"spectrum", a.spectrum}, {"cos_power", o.cos_power()},
-       {"batch", o.batch()}, {"max_batches", o.max_batches()}, {"seed", o.seed()}};
+  j = resolved(a);
+  j["model"] = a.model;
+  j["data"] = a.data;
+  j["spectrum"] = a.spectrum;
 }
 
 void inversion_check_run(const InversionCheckRunOptions& a, RunManifest& run) {
   auto m = model::load_model(a.model);
   auto ds = data::open_dataset(a.data);
   auto o = resolved(a);
-  if (!a.spectrum.empty()) o.spectrum(read_npy(a.spectrum));
+  if (!a.spectrum.empty()) o.spectrum = read_npy(a.spectrum);
   run["params"] = a;
   run["model"] = {{"weights", m->weights_id()}};
   run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
@@ -49,7 +46,7 @@ void inversion_check_run(const InversionCheckRunOptions& a, RunManifest& run) {
   run.add_output("curves.csv", "per layer, unit, MTI image, sign (s+, s-) and step: f_v, f_v / sd(f_v)");
   if (!res.complete) {
     run.write("incomplete");
-    spdlog::info("stopped after --max-batches {}: rerun with --out {} to go on", o.max_batches(), run.dir());
+    spdlog::info("stopped after --max-batches {}: rerun with --out {} to go on", o.max_batches, run.dir());
     return;
   }
   nlohmann::json layers = nlohmann::json::array();

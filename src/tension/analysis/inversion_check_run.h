@@ -22,7 +22,8 @@ struct InversionCheckRunOptions {
   std::optional<double> lr;                  // default: the recipe's (0.02)
 };
 
-// The options as run.json records them (every one that decides the numbers).
+// The options as run.json records them (every one that decides the numbers): the check's options with the run's
+// seed and recipe overrides applied (steps, lr and draws under "optimize"), and the model, data and spectrum file.
 void to_json(nlohmann::json& j, const InversionCheckRunOptions& opt);
 
 // Runs or resumes the check; run.json's status is "incomplete" when --max-batches stopped it early.

@@ -102,23 +102,27 @@ void visualize_run(const VisualizeOptions& a, RunManifest& run) {
     run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
   }
   viz::PanelOptions po;
-  po.param(a.param).canvas(canvas).cos_power(a.cos_power).seed(a.model.seed);
+  po.param = a.param;
+  po.canvas = canvas;
+  po.cos_power = a.cos_power;
+  po.seed = a.model.seed;
   bool noise_start = std::any_of(starts.begin(), starts.end(), [](const auto& s) { return !s.second.defined(); });
   if (a.param == "maco" && noise_start) {
     if (!a.spectrum.empty()) {
-      po.spectrum(read_npy(a.spectrum));
+      po.spectrum = read_npy(a.spectrum);
     } else if (ds) {
-      po.spectrum(viz::estimate_spectrum(*ds, viz::SpectrumOptions(canvas, in.channels).limit(a.data_images)));
+      po.spectrum = viz::estimate_spectrum(*ds, viz::SpectrumOptions{canvas, in.channels, a.data_images});
     } else {
       spdlog::warn("no --spectrum or --data: MACO from noise uses a 1/f magnitude");
-      po.spectrum(viz::one_over_f(canvas).unsqueeze(0).expand({in.channels, -1, -1}).contiguous());
+      po.spectrum = viz::one_over_f(canvas).unsqueeze(0).expand({in.channels, -1, -1}).contiguous();
     }
   }
-  for (auto* ro : {&po.attribution_render(), &po.feature_render()}) {
-    if (a.steps) ro->steps(*a.steps);
-    if (a.lr) ro->lr(*a.lr);
-    if (a.transforms) ro->transforms().count(*a.transforms);
+  for (auto* ro : {&po.attribution_optimize, &po.feature_optimize}) {
+    if (a.steps) ro->steps = *a.steps;
+    if (a.lr) ro->lr = *a.lr;
+    if (a.transforms) ro->transforms.count = *a.transforms;
   }
+  run["params"]["panels"] = po;  // the options as resolved: the recipes with --steps, --lr, --transforms applied
 
   std::vector<viz::Panel> panels;
   std::vector<std::string> names;
@@ -133,7 +137,7 @@ void visualize_run(const VisualizeOptions& a, RunManifest& run) {
       names.push_back(start + "-" + slug(t));
     }
   }
-  auto results = viz::render_panels(*m, panels, po);
+  auto results = viz::optimize_panels(*m, panels, po);
 
   double sd = std::numeric_limits<double>::quiet_NaN();
   if (ds) sd = viz::feature_sd(*m, {f}, *ds, a.data_images).front();

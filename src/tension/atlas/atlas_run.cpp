@@ -203,7 +203,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   if (io.canvas <= 0) io.canvas = viz::default_canvas(m.input_spec());
   if (io.param == "maco" && !io.spectrum.defined()) {
     io.spectrum = viz::estimate_spectrum(
-        ds, viz::SpectrumOptions(io.canvas, m.input_spec().channels).limit(opt.spectrum_images));
+        ds, viz::SpectrumOptions{io.canvas, m.input_spec().channels, opt.spectrum_images});
   }
   size_t rendered = 0;
   auto icons = render_icons(m, ao.features[0], model::parse_tap(layer_name), attributor.footprint(0, 0), targets, io,

@@ -16,7 +16,7 @@
 #include "tension/viz/opacity.h"
 #include "tension/viz/panels.h"
 #include "tension/viz/parameterization.h"
-#include "tension/viz/render.h"
+#include "tension/viz/optimize.h"
 #include "tension/viz/spectrum.h"
 
 namespace tension::atlas {
@@ -114,20 +114,24 @@ std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const
     std::optional<std::vector<Icon>> icons;
     if (!stem.empty()) icons = load_batch(stem, fp, count);
     if (!icons) {
-      viz::ImageOptions io(static_cast<int64_t>(count), channels, canvas);
-      io.seed(seed).device(m.device());
+      viz::ImageOptions io{static_cast<int64_t>(count), channels, canvas};
+      io.seed = seed;
+      io.device = m.device();
       auto param = viz::make_parameterization(
           opt.param, io, opt.spectrum.defined() ? viz::fit_spectrum(opt.spectrum, canvas) : torch::Tensor());
       std::vector<viz::Objective> objectives;
       for (size_t k = 0; k < count; ++k) {
         objectives.push_back(viz::dot_cos_objective(layer, ts[k], footprint, opt.cos_power, static_cast<int64_t>(k)));
       }
-      auto ro = viz::RenderOptions().steps(opt.steps).lr(opt.lr).seed(seed).progress(false)
-                    .transforms(viz::TransformOptions().count(opt.draws));
-      auto res = viz::render(m, *param, objectives, ro);
+      viz::OptimizeOptions ro;
+      ro.steps = opt.steps;
+      ro.lr = opt.lr;
+      ro.seed = seed;
+      ro.progress = false;
+      ro.transforms.count = opt.draws;
+      auto res = viz::optimize(m, *param, objectives, ro);
       // The paper's blur of 2 pixels on a 512 canvas, at this canvas's scale.
-      auto alpha = viz::opacity(res.gradients, viz::OpacityOptions().clip_percent(opt.opacity_clip)
-                                                   .blur_sigma(2.0 * static_cast<double>(canvas) / 512.0));
+      auto alpha = viz::opacity(res.gradients, {opt.opacity_clip, 2.0 * static_cast<double>(canvas) / 512.0});
       auto fv = viz::feature_values(m, res.images, std::vector<feature::Feature>(count, f));
       icons.emplace();
       for (size_t k = 0; k < count; ++k) {

@@ -18,13 +18,15 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
   const int64_t units = 4, mtis = 2, steps = 50, draws = 4;
   const size_t search_images = 500;
   analysis::InversionCheckOptions opt;
-  opt.layers({"conv1", "conv2", "conv3", "fc1", "fc2"})
-      .through({"conv1:in", "relu1", "pool1", "pool2", "relu4"})
-      .units(units)
-      .mtis(mtis)
-      .search_images(search_images)
-      .seed(seed);
-  opt.render().steps(steps).transforms().count(draws);
+  opt.layers = {"conv1", "conv2", "conv3", "fc1", "fc2"};
+  opt.through = {"conv1:in", "relu1", "pool1", "pool2", "relu4"};
+  opt.units = units;
+  opt.mtis = mtis;
+  opt.search_images = search_images;
+  opt.seed = seed;
+  opt.optimize.steps = steps;
+  opt.optimize.transforms.count = draws;
+  run["params"]["inversion_check"] = opt;
   const std::string dir = run.path("inversion-check");
   std::filesystem::remove_all(dir);  // a fresh check: the demo's model or options may have changed since
   auto t0 = std::chrono::steady_clock::now();

@@ -50,8 +50,10 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
 
   const int64_t canvas = viz::default_canvas(in);
   viz::PanelOptions po;
-  po.canvas(canvas).seed(seed).spectrum(
-      viz::estimate_spectrum(ds, viz::SpectrumOptions(canvas, in.channels).limit(search_images)));
+  po.canvas = canvas;
+  po.seed = seed;
+  po.spectrum = viz::estimate_spectrum(ds, viz::SpectrumOptions{canvas, in.channels, search_images});
+  run["params"]["visualization"] = po;
 
   // Fig. 5 rows: MTI, S+/S- accentuations, S+/S- inversions, max/min feature visualisations. The inversions
   // of all ten units (Fig. 14) render in one batch; the first three also fill Fig. 5.
@@ -78,7 +80,7 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
                add(u, viz::Target::Max, false), add(u, viz::Target::Min, false)};
   }
   auto t0 = std::chrono::steady_clock::now();
-  auto results = viz::render_panels(m, panels, po);
+  auto results = viz::optimize_panels(m, panels, po);
   run.add_timing("visualisation", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
   std::vector<double> sd;

@@ -12,16 +12,16 @@ constexpr double kFourierDivisor = 4.0;
 
 class FourierImage : public Parameterization {
  public:
-  explicit FourierImage(const ImageOptions& opt) : size_(opt.size()) {
+  explicit FourierImage(const ImageOptions& opt) : size_(opt.size) {
     check_image_options(opt);
-    scale_ = one_over_f(size_).to(opt.device());
-    if (opt.seed_images().defined()) {
-      auto z = seed_logits(opt.seed_images().to(torch::kFloat)).to(opt.device());
+    scale_ = one_over_f(size_).to(opt.device);
+    if (opt.seed_images.defined()) {
+      auto z = seed_logits(opt.seed_images.to(torch::kFloat)).to(opt.device);
       coeffs_ = torch::view_as_real(torch::fft::rfft2(z * kFourierDivisor, c10::nullopt, {-2, -1}, "ortho") / scale_);
     } else {
-      coeffs_ = initial_values(opt, {opt.channels(), size_, size_ / 2 + 1, 2}, Draw::Normal) * 0.01;
+      coeffs_ = initial_values(opt, {opt.channels, size_, size_ / 2 + 1, 2}, Draw::Normal) * 0.01;
     }
-    coeffs_ = coeffs_.to(opt.device()).detach().contiguous().requires_grad_(true);
+    coeffs_ = coeffs_.to(opt.device).detach().contiguous().requires_grad_(true);
   }
   std::vector<torch::Tensor> parameters() const override { return {coeffs_}; }
   torch::Tensor render() const override {

@@ -16,11 +16,11 @@ constexpr double kGateInit = 5.0;
 }  // namespace
 
 MacoImage::MacoImage(const ImageOptions& opt, const torch::Tensor& spectrum)
-    : size_(opt.size()), seeded_(opt.seed_images().defined()) {
+    : size_(opt.size), seeded_(opt.seed_images.defined()) {
   check_image_options(opt);
   const int64_t w = size_ / 2 + 1;
   if (seeded_) {
-    auto f = torch::fft::rfft2(seed_logits(opt.seed_images().to(torch::kFloat)).to(opt.device()));
+    auto f = torch::fft::rfft2(seed_logits(opt.seed_images.to(torch::kFloat)).to(opt.device));
     magnitude_ = f.abs();
     phase_ = torch::angle(f).detach().requires_grad_(true);
     gate_ = torch::full_like(magnitude_, kGateInit).requires_grad_(true);
@@ -29,13 +29,13 @@ MacoImage::MacoImage(const ImageOptions& opt, const torch::Tensor& spectrum)
   if (!spectrum.defined()) {
     throw Error("MACO from noise needs a magnitude spectrum (tension spectrum DATA writes one)");
   }
-  if (spectrum.dim() != 3 || spectrum.size(0) != opt.channels()) {
-    throw Error("the magnitude spectrum must be [" + std::to_string(opt.channels()) + ", H, W/2+1] for this model, got " +
+  if (spectrum.dim() != 3 || spectrum.size(0) != opt.channels) {
+    throw Error("the magnitude spectrum must be [" + std::to_string(opt.channels) + ", H, W/2+1] for this model, got " +
                 c10::str(spectrum.sizes()));
   }
-  magnitude_ = fit_spectrum(spectrum, size_).to(opt.device()).unsqueeze(0);
-  auto phase = (initial_values(opt, {opt.channels(), size_, w}, Draw::Uniform) * 2 - 1) * M_PI;
-  phase_ = phase.to(opt.device()).requires_grad_(true);
+  magnitude_ = fit_spectrum(spectrum, size_).to(opt.device).unsqueeze(0);
+  auto phase = (initial_values(opt, {opt.channels, size_, w}, Draw::Uniform) * 2 - 1) * M_PI;
+  phase_ = phase.to(opt.device).requires_grad_(true);
 }
 
 std::vector<torch::Tensor> MacoImage::parameters() const {

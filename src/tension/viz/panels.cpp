@@ -9,11 +9,21 @@
 
 namespace tension::viz {
 
-RenderOptions attribution_recipe() {
-  return RenderOptions().steps(121).lr(0.02).transforms(TransformOptions().count(16));
+namespace {
+
+OptimizeOptions recipe(int64_t steps, double lr, int64_t draws) {
+  OptimizeOptions o;
+  o.steps = steps;
+  o.lr = lr;
+  o.transforms.count = draws;
+  return o;
 }
 
-RenderOptions feature_recipe() { return RenderOptions().steps(101).lr(0.05).transforms(TransformOptions().count(8)); }
+}  // namespace
+
+OptimizeOptions attribution_recipe() { return recipe(121, 0.02, 16); }
+
+OptimizeOptions feature_recipe() { return recipe(101, 0.05, 8); }
 
 int64_t default_canvas(const model::InputSpec& input) {
   return 2 * static_cast<int64_t>(std::lround(static_cast<double>(std::max(input.height, input.width)) * 256.0 / 224.0));
@@ -24,7 +34,7 @@ std::string panel_kind(const Panel& p) {
   return p.seed.defined() ? "accentuation" : "inversion";
 }
 
-std::vector<PanelResult> render_panels(model::Model& m, const std::vector<Panel>& panels, const PanelOptions& opt) {
+std::vector<PanelResult> optimize_panels(model::Model& m, const std::vector<Panel>& panels, const PanelOptions& opt) {
   // One batch per (start, recipe): seeded panels share a parameterisation of seeds, noise panels one of noise.
   std::map<std::pair<bool, bool>, std::vector<size_t>> groups;
   for (size_t i = 0; i < panels.size(); ++i) {
@@ -36,31 +46,33 @@ std::vector<PanelResult> render_panels(model::Model& m, const std::vector<Panel>
   }
   const int64_t channels = m.input_spec().channels;
   std::vector<PanelResult> out(panels.size());
-  uint64_t batch_seed = opt.seed();
+  uint64_t batch_seed = opt.seed;
   for (const auto& [key, members] : groups) {
     const auto [seeded, attribution] = key;
-    ImageOptions io(static_cast<int64_t>(members.size()), channels, opt.canvas());
-    io.seed(batch_seed).device(m.device());
+    ImageOptions io{static_cast<int64_t>(members.size()), channels, opt.canvas};
+    io.seed = batch_seed;
+    io.device = m.device();
     if (seeded) {
       std::vector<torch::Tensor> seeds;
       for (size_t i : members) seeds.push_back(panels[i].seed);
-      io.seed_images(torch::stack(seeds));
+      io.seed_images = torch::stack(seeds);
     }
-    auto param = make_parameterization(opt.param(), io, opt.spectrum());
+    auto param = make_parameterization(opt.param, io, opt.spectrum);
     std::vector<Objective> objectives;
     std::vector<feature::Feature> monitor;
     for (size_t b = 0; b < members.size(); ++b) {
       const auto& p = panels[members[b]];
       const Attribution* a = p.attribution ? &*p.attribution : nullptr;
-      objectives.push_back(target_objective(m, p.feature, p.target, a, opt.cos_power(), static_cast<int64_t>(b)));
+      objectives.push_back(target_objective(m, p.feature, p.target, a, opt.cos_power, static_cast<int64_t>(b)));
       monitor.push_back(p.feature);
     }
-    auto ro = attribution ? opt.attribution_render() : opt.feature_render();
-    ro.seed(batch_seed).monitor(monitor);
-    spdlog::info("rendering {} {} panel(s) ({} steps, {} draws per step)", members.size(),
-                 seeded ? "seeded" : "noise", ro.steps(), ro.transforms().count());
-    auto res = render(m, *param, objectives, ro);
-    auto alpha = opacity(res.gradients, attribution ? opt.attribution_opacity() : opt.feature_opacity());
+    auto ro = attribution ? opt.attribution_optimize : opt.feature_optimize;
+    ro.seed = batch_seed;
+    ro.monitor = monitor;
+    spdlog::info("optimising {} {} panel(s) ({} steps, {} draws per step)", members.size(),
+                 seeded ? "seeded" : "noise", ro.steps, ro.transforms.count);
+    auto res = optimize(m, *param, objectives, ro);
+    auto alpha = opacity(res.gradients, attribution ? opt.attribution_opacity : opt.feature_opacity);
     for (size_t b = 0; b < members.size(); ++b) {
       auto& r = out[members[b]];
       r.image = res.images[static_cast<int64_t>(b)];

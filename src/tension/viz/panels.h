@@ -1,7 +1,8 @@
 #pragma once
 // The pictures of paper Fig. 5, batched: accentuations (from a seed image) and inversions (from noise) toward
 // S+, S- or |S|, and plain feature visualisations (max, min). Panels that share a start (seed or noise) and a
-// recipe render together as one batch, one objective per batch item.
+// recipe are optimised together as one batch, one objective per batch item.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <optional>
@@ -12,7 +13,7 @@
 #include "tension/model/model.h"
 #include "tension/viz/attribution_target.h"
 #include "tension/viz/opacity.h"
-#include "tension/viz/render.h"
+#include "tension/viz/optimize.h"
 
 namespace tension::viz {
 
@@ -24,20 +25,23 @@ struct Panel {
 };
 
 // The paper code's recipes (docs/paper-code.md §2.9, §2.10).
-RenderOptions attribution_recipe();   // Adam lr 0.02, 121 steps, 16 draws
-RenderOptions feature_recipe();       // Adam lr 0.05, 101 steps, 8 draws
+OptimizeOptions attribution_recipe();   // Adam lr 0.02, 121 steps, 16 draws
+OptimizeOptions feature_recipe();       // Adam lr 0.05, 101 steps, 8 draws
 
 struct PanelOptions {
-  TORCH_ARG(std::string, param) = "maco";  // maco, fourier or pixel
-  TORCH_ARG(int64_t, canvas) = 512;        // canvas side
-  TORCH_ARG(torch::Tensor, spectrum);      // MACO from noise: [C, h, w'] (viz/spectrum.h)
-  TORCH_ARG(int, cos_power) = 1;           // eq. 5's p: 1 for accentuation and inversion (the paper's demo)
-  TORCH_ARG(uint64_t, seed) = 0;
-  TORCH_ARG(RenderOptions, attribution_render) = attribution_recipe();
-  TORCH_ARG(RenderOptions, feature_render) = feature_recipe();
-  TORCH_ARG(OpacityOptions, attribution_opacity) = OpacityOptions().clip_percent(3);
-  TORCH_ARG(OpacityOptions, feature_opacity) = OpacityOptions().clip_percent(8);
+  std::string param = "maco";   // maco, fourier or pixel
+  int64_t canvas = 512;         // canvas side
+  torch::Tensor spectrum;       // MACO from noise: [C, h, w'] (viz/spectrum.h)
+  int cos_power = 1;            // eq. 5's p: 1 for accentuation and inversion (the paper's demo)
+  uint64_t seed = 0;            // starts and draws of the first batch, +1000 per batch (the recipes' seeds are unused)
+  OptimizeOptions attribution_optimize = attribution_recipe();  // s+, s-, abs
+  OptimizeOptions feature_optimize = feature_recipe();          // max, min
+  OpacityOptions attribution_opacity{/*clip_percent=*/3};
+  OpacityOptions feature_opacity{/*clip_percent=*/8};
 };
+// Not the spectrum (a tensor).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PanelOptions, param, canvas, cos_power, seed, attribution_optimize,
+                                   feature_optimize, attribution_opacity, feature_opacity)
 
 struct PanelResult {
   torch::Tensor image;      // [C, S, S] in (0, 1)
@@ -46,8 +50,8 @@ struct PanelResult {
   std::vector<double> fv;   // per step: the panel's feature on the step's image
 };
 
-// Renders every panel; results in panel order. Each batch's monitor records the panels' features.
-std::vector<PanelResult> render_panels(model::Model& m, const std::vector<Panel>& panels, const PanelOptions& opt);
+// Optimises every panel; results in panel order. Each batch's monitor records the panels' features.
+std::vector<PanelResult> optimize_panels(model::Model& m, const std::vector<Panel>& panels, const PanelOptions& opt);
 
 // The paper's canvas-to-input ratio (512 for 224) at any input size, rounded to an even side: 64 for 28.
 int64_t default_canvas(const model::InputSpec& input);

@@ -20,19 +20,20 @@ class Parameterization {
   virtual torch::Tensor render() const = 0;
 };
 
+// Batch, channels and size have no default (the parameterisations throw when they are left at 0):
+// ImageOptions{batch, channels, size}.
 struct ImageOptions {
-  ImageOptions(int64_t batch, int64_t channels, int64_t size) : batch_(batch), channels_(channels), size_(size) {}
-  TORCH_ARG(int64_t, batch);
-  TORCH_ARG(int64_t, channels);    // 1 (grey) or 3 (RGB)
-  TORCH_ARG(int64_t, size);        // square canvas side
-  TORCH_ARG(uint64_t, seed) = 0;   // random initial values (noise mode)
+  int64_t batch = 0;
+  int64_t channels = 0;   // 1 (grey) or 3 (RGB)
+  int64_t size = 0;       // square canvas side
+  uint64_t seed = 0;      // random initial values (noise mode)
   // One seed per image (noise mode): image b's initial values come from item_seeds[b] alone, so that it starts
   // the same in any batch (a batch of one with item_seeds {s} starts as one with seed s). Empty: `seed` draws
   // the whole batch.
-  TORCH_ARG(std::vector<uint64_t>, item_seeds);
+  std::vector<uint64_t> item_seeds{};
   // [B, C, size, size] in [0, 1]: start from these images (accentuation); undefined = start from noise.
-  TORCH_ARG(torch::Tensor, seed_images);
-  TORCH_ARG(torch::Device, device) = torch::kCPU;
+  torch::Tensor seed_images{};
+  torch::Device device = torch::kCPU;
 };
 
 // Pixels: z = decorrelated logits, one per pixel and channel (noise: N(0, 0.01^2), a flat grey image).

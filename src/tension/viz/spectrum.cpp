@@ -10,20 +10,20 @@
 namespace tension::viz {
 
 torch::Tensor estimate_spectrum(const data::Dataset& ds, const SpectrumOptions& opt) {
-  if (opt.size() < 2) throw Error("the spectrum size must be at least 2");
-  if (opt.channels() != 1 && opt.channels() != 3) throw Error("the spectrum needs 1 or 3 channels");
+  if (opt.size < 2) throw Error("the spectrum size must be at least 2");
+  if (opt.channels != 1 && opt.channels != 3) throw Error("the spectrum needs 1 or 3 channels");
   model::InputSpec spec;
-  spec.channels = opt.channels();
-  spec.height = spec.width = opt.size();
+  spec.channels = opt.channels;
+  spec.height = spec.width = opt.size;
   data::LoaderOptions lo;
-  lo.batch_size = opt.batch_size();
-  lo.threads = opt.decode_threads();
-  if (opt.limit() > 0) {
-    for (size_t i = 0; i < std::min(opt.limit(), ds.size()); ++i) lo.indices.push_back(i);
+  lo.batch_size = opt.batch_size;
+  lo.threads = opt.decode_threads;
+  if (opt.limit > 0) {
+    for (size_t i = 0; i < std::min(opt.limit, ds.size()); ++i) lo.indices.push_back(i);
   }
   data::BatchLoader loader(ds, spec, lo);
   Progress progress("spectrum", loader.num_items(), "img");
-  torch::Tensor sum = torch::zeros({opt.channels(), opt.size(), opt.size() / 2 + 1}, torch::kDouble);
+  torch::Tensor sum = torch::zeros({opt.channels, opt.size, opt.size / 2 + 1}, torch::kDouble);
   int64_t n = 0;
   data::Batch b;
   while (loader.next(b)) {

@@ -9,13 +9,14 @@
 
 namespace tension::viz {
 
+// Size and channels have no default (estimate_spectrum throws when they are left at 0):
+// SpectrumOptions{size, channels, limit}.
 struct SpectrumOptions {
-  SpectrumOptions(int64_t size, int64_t channels) : size_(size), channels_(channels) {}
-  TORCH_ARG(int64_t, size);            // images are centre-cropped and resized to size x size
-  TORCH_ARG(int64_t, channels);        // 1 or 3, as the model takes them
-  TORCH_ARG(size_t, limit) = 0;        // the first N images (0 = all)
-  TORCH_ARG(size_t, batch_size) = 64;
-  TORCH_ARG(int, decode_threads) = 2;
+  int64_t size = 0;         // images are centre-cropped and resized to size x size
+  int64_t channels = 0;     // 1 or 3, as the model takes them
+  size_t limit = 0;         // the first N images (0 = all)
+  size_t batch_size = 64;
+  int decode_threads = 2;
 };
 
 // Mean over the images of |rfft2(decorrelate(x))| with x in [0, 1]: float [C, size, size/2+1], rfft2 layout

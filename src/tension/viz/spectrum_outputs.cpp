@@ -19,8 +19,9 @@ void spectrum_run(const SpectrumRunOptions& a, RunManifest& run) {
   run["params"] = a;
   run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}, {"size", ds->size()}};
   run.write("running");
-  auto spectrum = estimate_spectrum(
-      *ds, SpectrumOptions(a.size, a.channels).limit(a.limit).decode_threads(a.decode_threads));
+  SpectrumOptions so{a.size, a.channels, a.limit};
+  so.decode_threads = a.decode_threads;
+  auto spectrum = estimate_spectrum(*ds, so);
   write_npy(run.path("spectrum.npy"), spectrum);
   run.add_output("spectrum.npy", fmt::format("float32 [{}, {}, {}]: mean |rfft2| of decorrelated images, rfft2 "
                                              "layout (DC at [0, 0])", a.channels, a.size, a.size / 2 + 1));

@@ -32,11 +32,11 @@ Transforms::Transforms(TransformOptions opt, model::InputSpec input, uint64_t se
       cpu_(at::make_generator<at::CPUGeneratorImpl>(seed)),
       device_gen_(device_generator(device, seed + 1)),
       device_(device) {
-  if (opt_.count() < 1) throw Error("at least one transformation draw per step is needed");
-  if (!(opt_.box_min() > 0 && opt_.box_min() <= opt_.box_max() && opt_.box_max() <= 1)) {
+  if (opt_.count < 1) throw Error("at least one transformation draw per step is needed");
+  if (!(opt_.box_min > 0 && opt_.box_min <= opt_.box_max && opt_.box_max <= 1)) {
     throw Error("crop sides must satisfy 0 < min <= max <= 1");
   }
-  if (opt_.box_loc_std() < 0 || opt_.noise_std() < 0 || opt_.noise_uniform() < 0) {
+  if (opt_.box_loc_std < 0 || opt_.noise_std < 0 || opt_.noise_uniform < 0) {
     throw Error("transformation spreads must be >= 0");
   }
 }
@@ -44,9 +44,9 @@ Transforms::Transforms(TransformOptions opt, model::InputSpec input, uint64_t se
 model::Box Transforms::draw_box(int64_t size) {
   auto u = torch::rand({3}, cpu_);
   auto n = torch::randn({2}, cpu_);
-  double side = opt_.box_min() + (opt_.box_max() - opt_.box_min()) * u[0].item<double>();
+  double side = opt_.box_min + (opt_.box_max - opt_.box_min) * u[0].item<double>();
   auto centre = [&](int i) {
-    return std::clamp(0.5 + opt_.box_loc_std() * n[i].item<double>(), side / 2, 1 - side / 2);
+    return std::clamp(0.5 + opt_.box_loc_std * n[i].item<double>(), side / 2, 1 - side / 2);
   };
   double cy = centre(0), cx = centre(1);
   // Integer truncation of the bounds, as the paper's code; at least one pixel.
@@ -62,13 +62,13 @@ torch::Tensor Transforms::operator()(const torch::Tensor& images) {
     throw Error("transforms take square images [B, C, S, S], got " + c10::str(images.sizes()));
   }
   std::vector<torch::Tensor> draws;
-  for (int64_t t = 0; t < opt_.count(); ++t) {
+  for (int64_t t = 0; t < opt_.count; ++t) {
     auto b = draw_box(images.size(2));
     auto x = images.slice(2, b.top, b.bottom).slice(3, b.left, b.right);
     auto shape = std::vector<int64_t>{1, x.size(1), x.size(2), x.size(3)};
     auto opts = x.options().requires_grad(false);
-    auto noise = torch::randn(shape, device_gen_, opts) * opt_.noise_std() +
-                 (torch::rand(shape, device_gen_, opts) * 2 - 1) * opt_.noise_uniform();
+    auto noise = torch::randn(shape, device_gen_, opts) * opt_.noise_std +
+                 (torch::rand(shape, device_gen_, opts) * 2 - 1) * opt_.noise_uniform;
     draws.push_back(resize_to_input(x + noise, input_));
   }
   return model::to_model_range(torch::cat(draws, 0), input_);

@@ -2,6 +2,7 @@
 // The random transformations tau ~ T of eq. 4 (docs/paper-code.md §2.8.2): per draw, one square box
 // crop shared by the batch, Gaussian plus uniform noise shared by the batch, an antialiased resize to the
 // model's input, and the model's input range. Several draws per step, concatenated draw-major on the batch axis.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "tension/model/input_spec.h"
@@ -10,13 +11,14 @@
 namespace tension::viz {
 
 struct TransformOptions {
-  TORCH_ARG(int64_t, count) = 16;          // draws per step
-  TORCH_ARG(double, box_min) = 0.9;        // crop side, as a fraction of the canvas side: U(box_min, box_max)
-  TORCH_ARG(double, box_max) = 0.99;
-  TORCH_ARG(double, box_loc_std) = 0.05;   // crop centre ~ N(0.5, sd^2) per axis, clamped inside the canvas
-  TORCH_ARG(double, noise_std) = 0.02;     // N(0, sd^2) in [0, 1] pixel units ...
-  TORCH_ARG(double, noise_uniform) = 0.01; // ... plus U(-u, u)
+  int64_t count = 16;          // draws per step
+  double box_min = 0.9;        // crop side, as a fraction of the canvas side: U(box_min, box_max)
+  double box_max = 0.99;
+  double box_loc_std = 0.05;   // crop centre ~ N(0.5, sd^2) per axis, clamped inside the canvas
+  double noise_std = 0.02;     // N(0, sd^2) in [0, 1] pixel units ...
+  double noise_uniform = 0.01; // ... plus U(-u, u)
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TransformOptions, count, box_min, box_max, box_loc_std, noise_std, noise_uniform)
 
 class Transforms {
  public:

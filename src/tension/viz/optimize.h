@@ -3,6 +3,7 @@
 // transformation draws per step, and the forward pass stopping at the deepest tap the objectives read. Along
 // the way it integrates |dL/dpixel| for the opacity mask and, when asked, records each item's feature value
 // on the untransformed image (the App. F check).
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <vector>
@@ -15,20 +16,22 @@
 
 namespace tension::viz {
 
-struct RenderOptions {
-  TORCH_ARG(int64_t, steps) = 121;     // accentuation / inversion (paper code); plain feature visualisation: 101
-  TORCH_ARG(double, lr) = 0.02;        // Adam; plain feature visualisation: 0.05
-  TORCH_ARG(TransformOptions, transforms);
-  TORCH_ARG(uint64_t, seed) = 0;       // transformation draws
+struct OptimizeOptions {
+  int64_t steps = 121;     // accentuation / inversion (paper code); plain feature visualisation: 101
+  double lr = 0.02;        // Adam; plain feature visualisation: 0.05
+  TransformOptions transforms;
+  uint64_t seed = 0;       // transformation draws
   // Per batch item, the feature whose value is recorded at every step (empty = none).
-  TORCH_ARG(std::vector<feature::Feature>, monitor);
-  TORCH_ARG(bool, progress) = true;    // a progress bar over the steps
+  std::vector<feature::Feature> monitor;
+  bool progress = true;    // a progress bar over the steps
   // Run the network on the input crop that the objectives' regions see (model/input_crop.h), when every objective
   // has a region, the model takes other sizes and the crop gives the same values on random inputs.
-  TORCH_ARG(bool, crop_input) = true;
+  bool crop_input = true;
 };
+// Not the monitor (set per batch by its callers) or the progress bar.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OptimizeOptions, steps, lr, transforms, seed, crop_input)
 
-// Where the forward pass of a render runs: the input crop, and each objective's region in the cropped run.
+// Where the forward pass of an optimisation runs: the input crop, and each objective's region in the cropped run.
 struct ObjectivePlan {
   model::Box input;                  // empty: the whole input (each objective then finds its own region)
   std::vector<model::Box> regions;   // per objective, in the cropped run's positions
@@ -44,7 +47,7 @@ struct StepRecord {
   torch::Tensor fv;     // [B] the monitored features on the step's image (undefined without monitor)
 };
 
-struct RenderResult {
+struct OptimizeResult {
   torch::Tensor images;     // [B, C, S, S] in (0, 1): the image of the last step, on the CPU
   torch::Tensor gradients;  // [B, C, S, S] sum over steps of |dL/dpixel| (the opacity accumulator), on the CPU
   std::vector<StepRecord> curve;
@@ -63,8 +66,8 @@ Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& tr
 
 // Runs the optimisation. The images of step k are those rendered after k Adam updates; the last step's gradient
 // counts toward the opacity but is not applied (as the paper's code returns the image it took it on).
-RenderResult render(model::Model& m, Parameterization& param, const std::vector<Objective>& objectives,
-                    const RenderOptions& opt = {});
+OptimizeResult optimize(model::Model& m, Parameterization& param, const std::vector<Objective>& objectives,
+                        const OptimizeOptions& opt = {});
 
 // The monitored features of images [B, C, S, S] in [0, 1] (resized to the model's input, no transformation):
 // [B], item b read with features[b]. No gradient.

@@ -1,4 +1,4 @@
-#include "tension/viz/render.h"
+#include "tension/viz/optimize.h"
 
 #include <spdlog/spdlog.h>
 
@@ -100,7 +100,7 @@ ObjectivePlan plan_objectives(model::Model& m, const std::vector<Objective>& obj
 Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& transforms,
                     const std::vector<Objective>& objectives, const ObjectivePlan& plan) {
   if (objectives.empty()) throw Error("nothing to optimise: no objective");
-  const int64_t batch = images.size(0), draws = transforms.options().count();
+  const int64_t batch = images.size(0), draws = transforms.options().count;
   for (const auto& o : objectives) {
     if (o.item < 0 || o.item >= batch) {
       throw Error("objective '" + o.name + "' drives item " + std::to_string(o.item) + " of a batch of " +
@@ -133,27 +133,27 @@ Evaluation evaluate(model::Model& m, const torch::Tensor& images, Transforms& tr
 }
 
 // Eq. 4: Adam on the parameterisation's tensors, the objectives read through random transformations.
-RenderResult render(model::Model& m, Parameterization& param, const std::vector<Objective>& objectives,
-                    const RenderOptions& opt) {
-  if (opt.steps() < 1) throw Error("at least one optimisation step is needed");
-  torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(opt.lr()));
-  Transforms transforms(opt.transforms(), m.input_spec(), opt.seed(), m.device());
-  const auto plan = plan_objectives(m, objectives, opt.crop_input(), opt.seed());
+OptimizeResult optimize(model::Model& m, Parameterization& param, const std::vector<Objective>& objectives,
+                        const OptimizeOptions& opt) {
+  if (opt.steps < 1) throw Error("at least one optimisation step is needed");
+  torch::optim::Adam adam(param.parameters(), torch::optim::AdamOptions(opt.lr));
+  Transforms transforms(opt.transforms, m.input_spec(), opt.seed, m.device());
+  const auto plan = plan_objectives(m, objectives, opt.crop_input, opt.seed);
 
-  RenderResult res;
+  OptimizeResult res;
   torch::Tensor images, grad_sum;
   std::optional<Progress> progress;
-  if (opt.progress()) progress.emplace("render", static_cast<size_t>(opt.steps()), "step");
-  for (int64_t step = 0; step < opt.steps(); ++step) {
+  if (opt.progress) progress.emplace("optimize", static_cast<size_t>(opt.steps), "step");
+  for (int64_t step = 0; step < opt.steps; ++step) {
     adam.zero_grad();
     images = param.render();
     auto ev = evaluate(m, images, transforms, objectives, plan);
     images.backward(ev.grad);
     grad_sum = grad_sum.defined() ? grad_sum + ev.grad.abs() : ev.grad.abs();
     StepRecord rec{step, ev.loss.cpu(), {}};
-    if (!opt.monitor().empty()) rec.fv = feature_values(m, images.detach(), opt.monitor());
+    if (!opt.monitor.empty()) rec.fv = feature_values(m, images.detach(), opt.monitor);
     res.curve.push_back(std::move(rec));
-    if (step + 1 < opt.steps()) adam.step();
+    if (step + 1 < opt.steps) adam.step();
     if (progress) progress->advance();
   }
   if (progress) progress->finish();
