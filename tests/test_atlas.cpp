@@ -287,5 +287,27 @@ TEST(AtlasCli, KilledIconStageResumesWithoutRedoingIcons) {
   for (const char* f : {"selection.png", "layout.png", "layout.npy", "vectors.npy", "page.html"}) {
     EXPECT_TRUE(fs::file_size(b + "/" + f) > 0) << f;
   }
+  // The page's top images: each crop sprite is its dataset image in the crop box, at the box's own resolution.
+  std::ifstream html(b + "/page.html");
+  const std::string text((std::istreambuf_iterator<char>(html)), std::istreambuf_iterator<char>());
+  const size_t from = text.find("const spec = ") + 13, to = text.find(";\nvegaEmbed", from);
+  const auto page = nlohmann::json::parse(text.substr(from, to - from))["usermeta"]["atlas"];
+  const int64_t top = box[0].get<int64_t>(), left = box[1].get<int64_t>(), side = box[2].get<int64_t>() - top;
+  ASSERT_EQ(page["crops"]["width"].get<int64_t>(), side);
+  ASSERT_EQ(page["crops"]["height"].get<int64_t>(), side);
+  auto ds = data::open_dataset("fashion-mnist:test");
+  size_t sprites = 0;
+  for (const auto& cell : page["cells"]) {
+    for (const auto& t : cell["top"]) {
+      const auto& p = t["crop"];
+      auto sheet = data::decode_image(b + "/" + page["crops"]["files"][p["sheet"].get<size_t>()].get<std::string>());
+      const int64_t x = p["x"].get<int64_t>(), y = p["y"].get<int64_t>();
+      auto shown = sheet.slice(1, y, y + side).slice(2, x, x + side);
+      auto want = ds->load(t["index"].get<size_t>()).slice(1, top, top + side).slice(2, left, left + side);
+      EXPECT_LT((shown - want.expand({3, -1, -1})).abs().max().item<double>(), 1e-6) << t.dump();
+      ++sprites;
+    }
+  }
+  EXPECT_GT(sprites, 0u);
   ASSERT_EQ(run_command("node " + source_dir("tests/web/atlas_page.mjs") + " " + b + "/page.html", &out), 0) << out;
 }

@@ -14,6 +14,7 @@
 
 #include "tension/atlas/atlas_page.h"
 #include "tension/render/image_grid.h"
+#include "tension/render/sprite_sheet.h"
 #include "testing.h"
 
 namespace atlas = tension::atlas;
@@ -26,20 +27,31 @@ namespace {
 
 constexpr int kGrid = 6;
 constexpr int64_t kCellPx = 24;
+constexpr int64_t kSprite = 8, kSheetPx = 24;  // top images' sprites: 9 to a sheet
 
 torch::Tensor flat(const std::array<float, 3>& rgb, int64_t side) {
   return torch::tensor({rgb[0], rgb[1], rgb[2]}).view({3, 1, 1}).expand({3, side, side}).contiguous();
 }
 
+// A top image's sprite, `kind` 0 its crop and 1 its overlay: the pattern tests/web/atlas_page.mjs checks (byte
+// values, exact through PNG).
+torch::Tensor sprite(int64_t index, int kind) {
+  auto x = torch::arange(kSprite).view({1, kSprite}).expand({kSprite, kSprite});
+  auto y = torch::arange(kSprite).view({kSprite, 1}).expand({kSprite, kSprite});
+  auto channels = kind == 0 ? std::vector<torch::Tensor>{37 * index + 16 * x, 16 * y, torch::full_like(x, 60)}
+                            : std::vector<torch::Tensor>{torch::full_like(x, 255 - 37 * index), 16 * x, 16 * y};
+  return torch::stack(channels).remainder(256).to(torch::kFloat) / 255;
+}
+
 // Icon cells in a block at the lower left plus one at the top right; the rest (e.g. the lower right) is empty.
-// Each icon cell gets a distinct flat colour, on the atlas and in its icon file alike, and seven points.
+// Each icon cell gets a distinct flat colour, on the atlas and in its icon file alike, and seven points. The top
+// images' sprites fill two sheets of each set.
 atlas::AtlasPageData make_page(const std::string& dir) {
   const std::vector<std::pair<int, int>> at = {{1, 1}, {2, 1}, {1, 2}, {2, 2}, {0, 0}, {5, 5}};
   const std::vector<std::array<float, 3>> colour = {
       {0.9f, 0.1f, 0.1f}, {0.1f, 0.7f, 0.2f}, {0.2f, 0.3f, 0.9f}, {0.9f, 0.8f, 0.1f}, {0.6f, 0.2f, 0.7f},
       {0.1f, 0.8f, 0.8f}};
   std::filesystem::create_directories(dir + "/icons");
-  std::filesystem::create_directories(dir + "/top images");
   atlas::AtlasPageData d;
   d.title = "atlas page test";
   d.atlas_png = "atlas.png";
@@ -74,12 +86,7 @@ atlas::AtlasPageData make_page(const std::string& dir) {
       im.index = next - 1 - t;
       im.id = t == 1 ? "img \"quoted\" <b>bold</b> & 'more'.png" : "images/" + std::to_string(im.index) + ".png";
       im.fv = cell.fv - 0.1 * t;
-      im.crop = "top images/" + std::to_string(im.index) + "-crop.png";
-      tension::render::write_png(dir + "/" + im.crop, flat({0.1f * static_cast<float>(t), 0.5f, 0.5f}, 8));
-      if (!(c == 0 && t == 2)) {
-        im.overlay = "top images/" + std::to_string(im.index) + "-overlay.png";
-        tension::render::write_png(dir + "/" + im.overlay, flat({0.8f, 0.2f, 0.1f * static_cast<float>(t)}, 8));
-      }
+      if (!(c == 0 && t == 2)) im.overlay.emplace();
       cell.top.push_back(im);
     }
     d.cells.push_back(cell);
@@ -89,6 +96,25 @@ atlas::AtlasPageData make_page(const std::string& dir) {
     d.points.push_back({x / kGrid, y / kGrid, 0.3, next++});
   }
   tension::render::write_png(dir + "/" + d.atlas_png, image);
+  int64_t crops = 0, overlays = 0;
+  for (const auto& c : d.cells) {
+    for (const auto& t : c.top) {
+      ++crops;
+      overlays += t.overlay.has_value();
+    }
+  }
+  tension::render::SpriteSheetWriter crop_sheets(dir, "top images/crop", crops, kSprite, kSprite, kSheetPx);
+  tension::render::SpriteSheetWriter overlay_sheets(dir, "top images/overlay", overlays, kSprite, kSprite, kSheetPx);
+  for (auto& c : d.cells) {
+    for (auto& t : c.top) {
+      t.crop = crop_sheets.add(sprite(t.index, 0));
+      if (t.overlay) t.overlay = overlay_sheets.add(sprite(t.index, 1));
+    }
+  }
+  d.crops = crop_sheets.finish();
+  d.overlays = overlay_sheets.finish();
+  EXPECT_EQ(d.crops.files.size(), 2u);
+  EXPECT_EQ(d.overlays.files.size(), 2u);
   return d;
 }
 
@@ -117,7 +143,7 @@ TEST(AtlasPage, HoverZoomAndPanInTheBrowser) {
             0)
       << out;
   EXPECT_NE(out.find("ok 45 points; cell (1, 1) with 3 top images"), std::string::npos) << out;
-  EXPECT_NE(out.find("colours match"), std::string::npos) << out;
+  EXPECT_NE(out.find("colours and sprites match"), std::string::npos) << out;
 }
 
 TEST(AtlasPage, InconsistentDataIsAClearError) {
@@ -150,5 +176,8 @@ TEST(AtlasPage, InconsistentDataIsAClearError) {
   d = good;
   d.grid = 0;
   expect(d, "at least 1 cell");
+  d = good;
+  d.cells[0].top[1].overlay->sheet = 2;
+  expect(d, "a picture of image 5 in cell (1, 1) is on no sprite sheet");
   EXPECT_FALSE(std::filesystem::exists(page));
 }

@@ -230,10 +230,14 @@ TEST(Selection, GroundTruthThroughTheCliAndThePage) {
                         "/run.json"}) {
     EXPECT_TRUE(std::filesystem::is_regular_file(sel + f)) << f;
   }
-  // The page in a real browser: every point drawn; a click shows that image.
-  ASSERT_EQ(run_command("node " + source_dir("tests/web/select_page.mjs") + " " + sel + "/page.html", &out), 0)
+  // The page in a real browser: every point drawn; a click shows that image, and its crop, from the sprite sheets.
+  ASSERT_EQ(run_command("node " + source_dir("tests/web/select_page.mjs") + " " + sel + "/page.html --images " +
+                            testdata("selection/images"),
+                        &out),
+            0)
       << out;
   EXPECT_NE(out.find("ok 30 points"), std::string::npos) << out;
+  EXPECT_NE(out.find("3 sprites; image and crop equal to its file"), std::string::npos) << out;
 }
 
 namespace {

@@ -1,32 +1,24 @@
 // Loads an atlas page (src/tension/atlas/atlas_page.cpp) in headless Debian Chromium (playwright-core) and checks
-// it: the scatter draws every point; hovering an icon cell shows that cell's f_v, count and pictures; an empty
-// cell says it has no icon; after a wheel zoom and a drag the hit test still finds the cell under the pointer; a
-// click pins a cell; a scatter point shows its cell.
+// it: the scatter draws every point; hovering an icon cell shows that cell's f_v, count and pictures (the top
+// images' crops and overlays the sprites the page's data gives them, 80 px wide, pixelated); an empty cell says it
+// has no icon; after a wheel zoom and a drag the hit test still finds the cell under the pointer; a click pins a
+// cell; a scatter point shows its cell.
 // Usage: node atlas_page.mjs PAGE.html [--check-colours]
-//   --check-colours: the atlas's icon cells are flat colours equal to their icons' (the test's synthetic atlas),
-//   so the screen pixel at a cell's centre must equal the one at the centre of the icon in the detail panel.
+//   --check-colours: the test's synthetic page (tests/test_atlas_page.cpp). Its atlas's icon cells are flat
+//   colours equal to their icons', so the screen pixel at a cell's centre must equal the one at the centre of the
+//   icon in the detail panel; and the top image with index i has, at sprite pixel (x, y), the crop
+//   (37 i + 16 x, 16 y, 60) mod 256 and the overlay (255 - 37 i, 16 x, 16 y) mod 256.
 // Prints "ok ..." and exits 0, or prints the failure and exits 1.
-import { check_vega_page, fail, isolated_point } from './vega_page.mjs';
-import { inflateSync } from 'node:zlib';
+import { check_sprite, check_vega_page, fail, isolated_point, screen_pixel } from './vega_page.mjs';
 
 const page_path = process.argv[2];
 const check_colours = process.argv.includes('--check-colours');
 const url = (p) => p.split('/').map(encodeURIComponent).join('/');  // as the page writes src attributes
 const fmt = (v) => (typeof v === 'number' ? v.toPrecision(4) : 'NaN');
-
-// The colour of a 1x1 PNG screenshot. With a single pixel every PNG row filter predicts 0, so the bytes are raw.
-function pixel(png) {
-  let pos = 8, type = 0;
-  const idat = [];
-  while (pos < png.length) {
-    const len = png.readUInt32BE(pos), name = png.toString('latin1', pos + 4, pos + 8);
-    if (name === 'IHDR') type = png[pos + 8 + 9];
-    if (name === 'IDAT') idat.push(png.subarray(pos + 8, pos + 8 + len));
-    pos += 12 + len;
-  }
-  if (type !== 2 && type !== 6) fail('unexpected screenshot PNG colour type ' + type);
-  return [...inflateSync(Buffer.concat(idat)).subarray(1, 4)];
-}
+const pattern = {
+  crop: (i, x, y) => [(37 * i + 16 * x) % 256, (16 * y) % 256, 60],
+  overlay: (i, x, y) => [(((255 - 37 * i) % 256) + 256) % 256, (16 * x) % 256, (16 * y) % 256],
+};
 
 await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, points, drawn) => {
 
@@ -50,8 +42,7 @@ await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, poi
     const r = document.getElementById('atlas-img').getBoundingClientRect();
     return { left: r.left, top: r.top, width: r.width, height: r.height };
   });
-  const shot = async (p) =>
-    pixel(await page.screenshot({ clip: { x: Math.floor(p.x), y: Math.floor(p.y), width: 1, height: 1 } }));
+  const shot = (p) => screen_pixel(page, p);
   const shown = () => page.evaluate(() => {
     const d = document.getElementById('cell-detail');
     return {
@@ -61,7 +52,7 @@ await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, poi
       icon_src: document.getElementById('cell-icon').getAttribute('src'),
       tops: [...document.querySelectorAll('#cell-top figure')].map((f) => ({
         index: f.dataset.index,
-        srcs: [...f.querySelectorAll('img')].map((im) => im.getAttribute('src')),
+        pictures: f.querySelectorAll('canvas').length,
         caption: f.querySelector('figcaption').textContent,
       })),
     };
@@ -105,16 +96,36 @@ await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, poi
     if (s.icon_src !== url(c.icon)) fail(`${label}: icon ${s.icon_src}, expected ${url(c.icon)}`);
     if (s.tops.length !== c.top.length) fail(`${label}: ${s.tops.length} top images shown, not ${c.top.length}`);
     c.top.forEach((t, j) => {
-      const want = [url(t.crop), ...(t.overlay ? [url(t.overlay)] : [])];
-      const got = s.tops[j];
-      if (got.index !== String(t.index) || JSON.stringify(got.srcs) !== JSON.stringify(want)) {
-        fail(`${label}: top image ${j} shows ${JSON.stringify(got)}, expected ${t.index} ${JSON.stringify(want)}`);
+      const got = s.tops[j], want = t.overlay ? 2 : 1;
+      if (got.index !== String(t.index) || got.pictures !== want) {
+        fail(`${label}: top image ${j} shows ${JSON.stringify(got)}, expected ${t.index} with ${want} pictures`);
       }
       if (!got.caption.includes(t.id)) fail(`${label}: caption "${got.caption}" does not name ${t.id} verbatim`);
     });
-    await page.waitForFunction(() => [...document.querySelectorAll('#cell-detail img:not([hidden])')].every(
-      (im) => im.complete && im.naturalWidth > 0), null, { timeout: 5000 })
-      .catch(() => fail(`${label}: a picture of cell (${c.xi}, ${c.yi}) did not load`));
+    await page.waitForFunction(() => [...document.querySelectorAll('#cell-detail canvas')].every(
+      (c) => !c.hidden && c.dataset.drawn === c.dataset.sprite), null, { timeout: 5000 })
+      .catch(() => fail(`${label}: a picture of cell (${c.xi}, ${c.yi}) was not drawn`));
+    for (const [j, t] of c.top.entries()) {
+      const canvases = page.locator('#cell-top figure').nth(j).locator('canvas');
+      for (const [k, kind] of (t.overlay ? ['crop', 'overlay'] : ['crop']).entries()) {
+        const set = kind === 'crop' ? A.crops : A.overlays;
+        const px = await check_sprite(page, canvases.nth(k), set, t[kind], 80, `${label}: ${kind} of ${t.index}`);
+        if (!check_colours) continue;
+        for (let y = 0; y < set.height; ++y) {
+          for (let x = 0; x < set.width; ++x) {
+            const got = px.slice(4 * (y * set.width + x), 4 * (y * set.width + x) + 3);
+            const want = pattern[kind](t.index, x, y);
+            if (got.some((v, i) => v !== want[i])) {
+              fail(`${label}: the ${kind} of image ${t.index} is ${got} at (${x}, ${y}), not its own ${want}`);
+            }
+          }
+        }
+      }
+    }
+    await page.waitForFunction(() => {
+      const im = document.getElementById('cell-icon');
+      return im.complete && im.naturalWidth > 0;
+    }, null, { timeout: 5000 }).catch(() => fail(`${label}: the icon of cell (${c.xi}, ${c.yi}) did not load`));
     if (check_colours) {
       const ib = await page.evaluate(() => {
         const r = document.getElementById('cell-icon').getBoundingClientRect();
@@ -224,5 +235,5 @@ await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, poi
   console.log(`ok ${drawn} points; cell (${first.xi}, ${first.yi}) with ${first.top.length} top images; ` +
               `empty cell ${empty ? `(${empty.xi}, ${empty.yi})` : 'none'}; zoom x${zoom.toFixed(2)} then ` +
               `cell (${second.xi}, ${second.yi}); pan, pin, reset; scatter point ${target.d.index} -> ` +
-              `cell (${want.xi}, ${want.yi})` + (check_colours ? '; colours match' : ''));
+              `cell (${want.xi}, ${want.yi})` + (check_colours ? '; colours and sprites match' : ''));
 });

@@ -70,10 +70,14 @@ torch::Tensor FeatureView::image(size_t item) const {
   return model::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
 }
 
-torch::Tensor FeatureView::upscaled_crop(const torch::Tensor& chw) const { return crop_resized(chw, rf_, opt_.canvas); }
+torch::Tensor FeatureView::resized_crop(const torch::Tensor& chw, int64_t side) const {
+  return crop_resized(chw, rf_, side > 0 ? side : opt_.canvas);
+}
 
-torch::Tensor FeatureView::crop(const torch::Tensor& image) const {
-  auto c = upscaled_crop(image);
+int64_t FeatureView::page_side() const { return std::min(opt_.canvas, std::max(rf_.height(), rf_.width())); }
+
+torch::Tensor FeatureView::crop(const torch::Tensor& image, int64_t side) const {
+  auto c = resized_crop(image, side);
   return c.size(0) == 1 ? c.expand({3, -1, -1}).contiguous() : c;
 }
 
@@ -86,8 +90,8 @@ render::PosNegRange FeatureView::range(const std::vector<size_t>& shown) const {
   return render::posneg_range(pos, neg, opt_.overlay_lo_pct, opt_.overlay_hi_pct);
 }
 
-torch::Tensor FeatureView::overlay_crop(size_t item, const torch::Tensor& image,
-                                        const render::PosNegRange& range) const {
+torch::Tensor FeatureView::overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range,
+                                        int64_t side) const {
   const auto& it = items_.at(item);
   if (layer_h_ == 0 || it.phi_pos.empty()) throw Error("layer " + layer_ + " has no positions: no ± overlay");
   if (static_cast<int64_t>(it.phi_pos.size()) != map_h_ * map_w_) {
@@ -103,7 +107,7 @@ torch::Tensor FeatureView::overlay_crop(size_t item, const torch::Tensor& image,
   auto rgba = render::posneg_overlay(full[0], full[1], range, in.height, in.width,
                                      opt_.blur_fraction * static_cast<double>(std::max(in.height, in.width)));
   auto composite = render::composite_over_grey(image, rgba);
-  return upscaled_crop(composite);
+  return resized_crop(composite, side);
 }
 
 }  // namespace tension::analysis

@@ -40,12 +40,16 @@ class FeatureView {
   // The image of an item as the model sees it, in [0, 1]: [C, H, W]. Loads and decodes it: callers pass it on
   // to crop() and overlay_crop().
   torch::Tensor image(size_t item) const;
-  // An item's image cropped to the effective receptive field, drawn at the canvas size: [3, S, S].
-  torch::Tensor crop(const torch::Tensor& image) const;
+  // An item's image cropped to the effective receptive field, drawn `side` pixels a side (0: the canvas size):
+  // [3, S, S].
+  torch::Tensor crop(const torch::Tensor& image, int64_t side = 0) const;
   // The overlay thresholds for a shown set of items (pooled percentiles of phi+ and phi-).
   render::PosNegRange range(const std::vector<size_t>& shown) const;
   // The crop with its ± overlay over a grey copy: [3, S, S]. Needs the layer to have positions.
-  torch::Tensor overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range) const;
+  torch::Tensor overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range,
+                             int64_t side = 0) const;
+  // The side at which pages keep crops for the browser to scale: the field's own, at most the canvas size.
+  int64_t page_side() const;
 
  private:
   const data::Dataset& data_;
@@ -58,7 +62,7 @@ class FeatureView {
   int64_t layer_h_ = 0, layer_w_ = 0;   // the attribution layer's spatial size (0: no positions)
   int64_t map_h_ = 0, map_w_ = 0;       // the footprint's size
 
-  torch::Tensor upscaled_crop(const torch::Tensor& chw) const;
+  torch::Tensor resized_crop(const torch::Tensor& chw, int64_t side) const;
 };
 
 }  // namespace tension::analysis

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -14,6 +13,7 @@
 #include "tension/core/error.h"
 #include "tension/render/image_grid.h"
 #include "tension/render/posneg_scatter.h"
+#include "tension/render/sprite_sheet.h"
 #include "tension/render/vega_page.h"
 
 namespace tension::analysis {
@@ -54,31 +54,43 @@ std::vector<size_t> page_items(size_t n, const std::vector<SelectionRun>& runs, 
   return {keep.begin(), keep.end()};
 }
 
-// The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay.
+// The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay. The
+// pictures are sprite sheets under points/, the crops at the field's own resolution (the browser scales them).
 void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const std::vector<size_t>& shown,
                 const render::PosNegRange* range, RunManifest& run) {
   const auto& items = view.items();
-  std::filesystem::create_directories(run.path("points"));
+  const int64_t side = view.page_side(), n = static_cast<int64_t>(shown.size());
+  std::optional<render::SpriteSheetWriter> images, overlays;
+  render::SpriteSheetWriter crops(run.dir(), "points/crop", n, side, side);
+  if (range) overlays.emplace(run.dir(), "points/overlay", n, side, side);
   nlohmann::json values = nlohmann::json::array();
   double fv_max = 1e-12;  // the colour scale spans -/+ the largest |f_v|, as the static scatter's
   for (size_t i : shown) {
     const auto& it = items[i];
     fv_max = std::max(fv_max, std::abs(it.fv));
-    std::string base = "points/" + std::to_string(it.image);
     auto image = view.image(i);
-    render::write_png(run.path(base + ".png"), image);
-    render::write_png(run.path(base + "-crop.png"), view.crop(image));
-    if (range) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(i, image, *range));
-    nlohmann::json v = {{"index", it.image},      {"id", view.record(i).id}, {"label", view.record(i).label},
-                        {"fv", it.fv},            {"e_pos", it.e_pos},       {"e_neg", it.e_neg},
-                        {"l1", it.l1},            {"image", base + ".png"},  {"crop", base + "-crop.png"},
-                        {"overlay", range ? base + "-overlay.png" : ""}};
+    if (!images) images.emplace(run.dir(), "points/image", n, image.size(1), image.size(2));
+    nlohmann::json v = {{"index", it.image},
+                        {"id", view.record(i).id},
+                        {"label", view.record(i).label},
+                        {"fv", it.fv},
+                        {"e_pos", it.e_pos},
+                        {"e_neg", it.e_neg},
+                        {"l1", it.l1},
+                        {"image", images->add(image)},
+                        {"crop", crops.add(view.crop(image, side))},
+                        {"overlay", range ? nlohmann::json(overlays->add(view.overlay_crop(i, image, *range, side)))
+                                          : nlohmann::json()}};
     for (const auto& r : runs) {
       bool in = std::any_of(r.selected.begin(), r.selected.end(), [&](const Selected& s) { return s.item == i; });
       v["sel_" + file_stem(r.spec)] = in;
     }
     values.push_back(v);
   }
+  // The sheets, and the crop's box in the image (for the page's tests), ride along in usermeta.
+  nlohmann::json sprites = {{"image", images->finish()},
+                            {"crop", crops.finish()},
+                            {"overlay", overlays ? nlohmann::json(overlays->finish()) : nlohmann::json()}};
 
   nlohmann::json params = nlohmann::json::array();
   std::string any_rule = "false";
@@ -89,6 +101,7 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   }
   nlohmann::json spec = {
       {"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
+      {"usermeta", {{"sprites", sprites}, {"field", view.receptive_field()}}},
       {"width", 520},
       {"height", 520},
       {"params", params},
@@ -115,19 +128,24 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   page.spec = spec;
   page.side_html =
       "<p>Hover or click a point. Circled: images chosen by the ticked rules.</p>"
-      "<div id=\"detail\" data-index=\"\"><p id=\"detail-text\">&nbsp;</p>"
-      "<img id=\"detail-image\" width=\"160\" alt=\"image\"><img id=\"detail-crop\" width=\"160\" alt=\"crop\">"
-      "<img id=\"detail-overlay\" width=\"160\" alt=\"overlay\"></div>";
+      "<style>#detail canvas{width:160px}</style><div id=\"detail\" data-index=\"\"><p id=\"detail-text\">&nbsp;</p>"
+      "<canvas id=\"detail-image\" hidden></canvas><canvas id=\"detail-crop\" hidden></canvas>"
+      "<canvas id=\"detail-overlay\" hidden></canvas></div>";
   page.script = R"JS(
+  const S = spec.usermeta.sprites;
+  function picture(id, set, place) {
+    const c = document.getElementById(id);
+    if (!place) c.hidden = true;
+    else drawSprite(c, set, place).then(() => { c.hidden = false; });
+  }
   function show(d) {
     document.getElementById('detail').dataset.index = String(d.index);
     document.getElementById('detail-text').textContent =
       'image ' + d.index + ' (' + d.id + ', label ' + d.label + '): f_v = ' + d.fv.toPrecision(4) +
       ', E+ = ' + d.e_pos.toPrecision(4) + ', E- = ' + d.e_neg.toPrecision(4);
-    document.getElementById('detail-image').src = d.image;
-    document.getElementById('detail-crop').src = d.crop;
-    const o = document.getElementById('detail-overlay');
-    if (d.overlay) { o.src = d.overlay; o.style.display = ''; } else { o.style.display = 'none'; }
+    picture('detail-image', S.image, d.image);
+    picture('detail-crop', S.crop, d.crop);
+    picture('detail-overlay', S.overlay, d.overlay);
   }
   function pick(event, item) {
     if (item && item.datum && item.datum.index !== undefined) show(item.datum);
@@ -136,7 +154,8 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   view.addEventListener('mouseover', pick);
 )JS";
   render::write_vega_page(run.path("page.html"), page);
-  run.add_output("page.html", "interactive (E+, E-) scatter: hover or click a point for its image, crop and overlay");
+  run.add_output("page.html", "interactive (E+, E-) scatter: hover or click a point for its image, crop and overlay "
+                              "(sprite sheets under points/)");
 }
 
 }  // namespace

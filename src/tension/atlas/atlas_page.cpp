@@ -35,6 +35,15 @@ void check(const AtlasPageData& d) {
                   std::to_string(d.grid) + " grid");
     }
     if (!seen.insert({c.xi, c.yi}).second) throw Error("atlas page: cell " + at + " is given twice");
+    auto on_sheet = [](const render::SpriteSet& set, const render::SpritePlace& p) {
+      return p.sheet >= 0 && p.sheet < static_cast<int64_t>(set.files.size());
+    };
+    for (const auto& t : c.top) {
+      if (!on_sheet(d.crops, t.crop) || (t.overlay && !on_sheet(d.overlays, *t.overlay))) {
+        throw Error("atlas page: a picture of image " + std::to_string(t.index) + " in cell " + at +
+                    " is on no sprite sheet");
+      }
+    }
   }
   for (const auto& p : d.points) {
     if (!(p.x >= 0 && p.x <= 1 && p.y >= 0 && p.y <= 1)) {
@@ -73,7 +82,8 @@ nlohmann::json scatter_spec(const AtlasPageData& d) {
   for (const auto& c : d.cells) {
     nlohmann::json top = nlohmann::json::array();
     for (const auto& t : c.top) {
-      top.push_back({{"index", t.index}, {"id", t.id}, {"fv", t.fv}, {"crop", t.crop}, {"overlay", t.overlay}});
+      top.push_back({{"index", t.index}, {"id", t.id}, {"fv", t.fv}, {"crop", t.crop},
+                     {"overlay", t.overlay ? nlohmann::json(*t.overlay) : nlohmann::json()}});
     }
     cells.push_back({{"xi", c.xi}, {"yi", c.yi}, {"count", c.count}, {"fv", c.fv}, {"mean_fv", c.mean_fv},
                      {"icon", c.icon}, {"top", top}});
@@ -107,8 +117,9 @@ nlohmann::json scatter_spec(const AtlasPageData& d) {
         {"y2", {{"field", "y1"}}}}}};
 
   // The atlas's own data rides along in the spec (Vega-Lite ignores usermeta) for the page script and tests.
-  nlohmann::json atlas = {{"grid", d.grid}, {"atlas_png", d.atlas_png}, {"atlas_px", d.atlas_px},
-                          {"cells", cells},  {"view_px", kViewPx}};
+  nlohmann::json atlas = {{"grid", d.grid},   {"atlas_png", d.atlas_png}, {"atlas_px", d.atlas_px},
+                          {"cells", cells},    {"view_px", kViewPx},       {"crops", d.crops},
+                          {"overlays", d.overlays}};
   return {{"$schema", "https://vega.github.io/schema/vega-lite/v6.json"},
           {"width", 360},
           {"height", 360},
@@ -148,7 +159,7 @@ std::string side_html(const AtlasPageData& d) {
          "#cell-summary{display:flex;gap:1em;align-items:center}#cell-stats{max-width:360px}"
          "#cell-top{display:flex;flex-wrap:wrap;gap:.5em}"
          "#cell-top figure{margin:0;font-size:80%;width:176px;overflow-wrap:anywhere}"
-         "#side #cell-icon{width:96px}#cell-top img{width:80px}</style>"
+         "#side #cell-icon{width:96px}#cell-top canvas{width:80px}</style>"
          "<div id=\"atlas-box\"><div id=\"atlas-view\"><div id=\"atlas-stage\">"
          "<img id=\"atlas-img\" alt=\"atlas\" draggable=\"false\"><div id=\"atlas-mark\" hidden></div></div></div>"
          "<div id=\"atlas-controls\"><button id=\"zoom-in\" type=\"button\">+</button>"
@@ -211,11 +222,12 @@ constexpr const char* kScript = R"JS(
   window.atlasCellAt = cellAt;
   window.atlasCellCentre = cellCentre;
 
-  function picture(src, alt) {
-    const im = document.createElement('img');
-    im.src = url(src);
-    im.alt = alt;
-    return im;
+  function picture(set, place, label) {
+    const c = document.createElement('canvas');
+    c.setAttribute('aria-label', label);
+    c.hidden = true;
+    drawSprite(c, set, place).then(() => { c.hidden = false; });
+    return c;
   }
   function show(cell) {
     if (!cell) return;
@@ -250,8 +262,8 @@ constexpr const char* kScript = R"JS(
       const fig = document.createElement('figure');
       fig.className = 'top-image';
       fig.dataset.index = String(t.index);
-      fig.append(picture(t.crop, 'crop'));
-      if (t.overlay) fig.append(picture(t.overlay, '± overlay'));
+      fig.append(picture(A.crops, t.crop, 'crop'));
+      if (t.overlay) fig.append(picture(A.overlays, t.overlay, '± overlay'));
       const cap = document.createElement('figcaption');
       cap.textContent = 'image ' + t.index + ', f_v = ' + fmt(t.fv) + ': ' + t.id;
       fig.append(cap);

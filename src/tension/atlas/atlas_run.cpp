@@ -66,10 +66,10 @@ void write_layout_csv(const std::string& path, const store::RunStore& st, const 
 }
 
 // The page's cells with their `top` best images (cells list their points in selection order: best first), whose
-// crops and ± overlays are written once each under points/.
-std::vector<PageCell> page_cells(const analysis::FeatureView& view, const std::vector<IconCell>& cells,
-                                 const std::vector<Icon>& icons, const std::vector<double>& cell_fv,
-                                 const std::vector<int64_t>& images, size_t top, RunManifest& run) {
+// crops and ± overlays go once each into the page's sprite sheets under points/.
+void add_page_cells(const analysis::FeatureView& view, const std::vector<IconCell>& cells,
+                    const std::vector<Icon>& icons, const std::vector<double>& cell_fv,
+                    const std::vector<int64_t>& images, size_t top, RunManifest& run, AtlasPageData& page) {
   std::map<int64_t, size_t> item_of;  // dataset index -> FeatureView item
   for (size_t i = 0; i < view.items().size(); ++i) item_of[view.items()[i].image] = i;
   auto top_items = [&](const IconCell& c) {
@@ -87,29 +87,28 @@ std::vector<PageCell> page_cells(const analysis::FeatureView& view, const std::v
   const bool overlays = !view.items().front().phi_pos.empty();
   render::PosNegRange range;
   if (overlays) range = view.range(shown);
-  std::filesystem::create_directories(run.path("points"));
   std::map<size_t, PageImage> pictures;  // by item: an image can sit in two cells
-  std::vector<PageCell> out;
+  for (size_t item : shown) {
+    pictures[item] = {view.items()[item].image, view.record(item).id, view.items()[item].fv, {}, {}};
+  }
+  const int64_t side = view.page_side(), n = static_cast<int64_t>(pictures.size());
+  render::SpriteSheetWriter crop_sheets(run.dir(), "points/crop", n, side, side);
+  std::optional<render::SpriteSheetWriter> overlay_sheets;
+  if (overlays) overlay_sheets.emplace(run.dir(), "points/overlay", n, side, side);
+  for (auto& [item, p] : pictures) {
+    auto image = view.image(item);
+    p.crop = crop_sheets.add(view.crop(image, side));
+    if (overlays) p.overlay = overlay_sheets->add(view.overlay_crop(item, image, range, side));
+  }
+  page.crops = crop_sheets.finish();
+  if (overlays) page.overlays = overlay_sheets->finish();
   for (size_t k = 0; k < cells.size(); ++k) {
     const auto& c = cells[k];
     PageCell pc{c.xi, c.yi, static_cast<int64_t>(c.points.size()), icons[k].fv, cell_fv[k],
                 "cells/" + cell_name(c) + ".png", {}};
-    for (size_t item : top_items(c)) {
-      auto it = pictures.find(item);
-      if (it == pictures.end()) {
-        const auto idx = view.items()[item].image;
-        const std::string base = "points/" + std::to_string(idx);
-        auto image = view.image(item);
-        render::write_png(run.path(base + "-crop.png"), view.crop(image));
-        if (overlays) render::write_png(run.path(base + "-overlay.png"), view.overlay_crop(item, image, range));
-        it = pictures.emplace(item, PageImage{idx, view.record(item).id, view.items()[item].fv, base + "-crop.png",
-                                              overlays ? base + "-overlay.png" : ""}).first;
-      }
-      pc.top.push_back(it->second);
-    }
-    out.push_back(std::move(pc));
+    for (size_t item : top_items(c)) pc.top.push_back(pictures.at(item));
+    page.cells.push_back(std::move(pc));
   }
-  return out;
 }
 
 }  // namespace
@@ -255,7 +254,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   page.fv_lo = fv_lo;
   page.fv_hi = fv_hi;
   for (size_t i = 0; i < fv.size(); ++i) page.points.push_back({xy[2 * i], xy[2 * i + 1], fv[i], points.images[i]});
-  page.cells = page_cells(view, cells, icons, cell_fv, points.images, static_cast<size_t>(opt.top_images), run);
+  add_page_cells(view, cells, icons, cell_fv, points.images, static_cast<size_t>(opt.top_images), run, page);
   write_atlas_page(run.path("page.html"), page);
   run.add_output("page.html", "interactive atlas: zoom, hover a cell for its icon's f_v, its images and their ± maps");
 

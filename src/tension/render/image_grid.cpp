@@ -68,11 +68,16 @@ torch::Tensor image_grid(const torch::Tensor& images, const GridOptions& opt) {
   return torch::cat({label_strip(opt.column_labels, cols, w, p, grid.size(2), opt.background), grid}, 1);
 }
 
+torch::Tensor to_bytes(const torch::Tensor& image) {
+  return (image.detach().cpu().clamp(0, 1) * 255).round().to(torch::kUInt8);
+}
+
 void write_png(const std::string& path, const torch::Tensor& image) {
   if (image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3 && image.size(0) != 4)) {
     throw Error("write_png needs a [C, H, W] image with C = 1, 3 or 4");
   }
-  auto hwc = (image.detach().cpu().clamp(0, 1) * 255).round().to(torch::kUInt8).permute({1, 2, 0}).contiguous();
+  auto bytes = image.scalar_type() == torch::kUInt8 ? image.cpu() : to_bytes(image);
+  auto hwc = bytes.permute({1, 2, 0}).contiguous();
   const int c = static_cast<int>(hwc.size(2));
   cv::Mat m(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)), CV_8UC(c), hwc.data_ptr<uint8_t>());
   cv::Mat bgr;

@@ -21,7 +21,11 @@ torch::Tensor image_grid(const torch::Tensor& images, const GridOptions& opt = {
 // [C, H, W] (C = 1 or 3) as RGBA with alpha 1, to sit beside RGBA images in one grid.
 torch::Tensor opaque_rgba(const torch::Tensor& img);
 
-// Writes [C, H, W] in [0, 1] (C = 1, 3 or 4) as an 8-bit PNG; throws tension::Error on failure.
+// [C, H, W] in [0, 1] as the bytes an 8-bit PNG stores: uint8, 0 to 255, rounded.
+torch::Tensor to_bytes(const torch::Tensor& image);
+
+// Writes [C, H, W] in [0, 1], or bytes from to_bytes (C = 1, 3 or 4), as an 8-bit PNG; throws tension::Error on
+// failure.
 void write_png(const std::string& path, const torch::Tensor& image);
 
 }  // namespace tension::render

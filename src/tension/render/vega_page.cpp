@@ -45,6 +45,32 @@ std::string script_json(const nlohmann::json& j) {
   return out;
 }
 
+// Sprites (render/sprite_sheet.h), for the page scripts: drawSprite(canvas, set, place) sizes the canvas to one
+// sprite of the set and copies it from its sheet (each sheet loads once), and CSS scales the canvas. A canvas ends
+// showing the last sprite asked of it, whatever order the sheets load in; data-drawn names the one it shows.
+constexpr const char* kSpriteScript = R"JS(
+const spriteSheets = new Map();
+function drawSprite(canvas, set, place) {
+  const file = set.files[place.sheet], key = file + '@' + place.x + ',' + place.y;
+  canvas.dataset.sprite = key;
+  if (!spriteSheets.has(file)) {
+    spriteSheets.set(file, new Promise((resolve, reject) => {
+      const im = new Image();
+      im.onload = () => resolve(im);
+      im.onerror = () => reject(new Error('cannot load the sprite sheet ' + file));
+      im.src = file.split('/').map(encodeURIComponent).join('/');
+    }));
+  }
+  return spriteSheets.get(file).then((im) => {
+    if (canvas.dataset.sprite !== key) return;
+    canvas.width = set.width;
+    canvas.height = set.height;
+    canvas.getContext('2d').drawImage(im, place.x, place.y, set.width, set.height, 0, 0, set.width, set.height);
+    canvas.dataset.drawn = key;
+  });
+}
+)JS";
+
 }  // namespace
 
 nlohmann::json fv_colour_scale(double lo, double hi) {
@@ -60,13 +86,14 @@ void write_vega_page(const std::string& path, const VegaPage& page) {
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << html_escape(page.title) << "</title>\n"
        << "<style>body{font-family:sans-serif;margin:1em}#wrap{display:flex;gap:2em;align-items:flex-start}"
-          "#side img{image-rendering:pixelated;border:1px solid #ccc;margin:2px}</style>\n";
+          "#side img,#side canvas{image-rendering:pixelated;border:1px solid #ccc;margin:2px}</style>\n";
   for (const char* rel : {"vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js",
                           "vega-embed/build/vega-embed.min.js"}) {
     html << "<script>" << bundle(rel) << "</script>\n";
   }
   html << "</head><body><h1>" << html_escape(page.title) << "</h1>\n<div id=\"wrap\"><div id=\"vis\"></div>"
-       << "<div id=\"side\">" << page.side_html << "</div></div>\n<script>\nconst spec = " << script_json(page.spec)
+       << "<div id=\"side\">" << page.side_html << "</div></div>\n<script>" << kSpriteScript
+       << "const spec = " << script_json(page.spec)
        << ";\nvegaEmbed('#vis', spec, {renderer: 'svg', actions: false}).then(function (result) {\n"
        << "  const view = result.view;\n  window.tensionView = view;\n"
        << page.script << "\n  document.body.dataset.ready = '1';\n"

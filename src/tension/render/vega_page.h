@@ -11,7 +11,8 @@ struct VegaPage {
   std::string title;
   nlohmann::json spec;       // the Vega-Lite specification, embedded in #vis
   std::string side_html;     // markup beside the chart (trusted)
-  std::string script;        // runs after embedding, with `view` (the Vega view) in scope
+  std::string script;        // runs after embedding, with `view` (the Vega view) in scope, and
+                             // drawSprite(canvas, set, place) to show a sprite (render/sprite_sheet.h)
 };
 
 // The f_v colour scale of the static figures (RdBu reversed with a grey centre, as render/diverging.h and the
