@@ -1,8 +1,8 @@
 // Loads an atlas page (src/tension/atlas/atlas_page.cpp) in headless Debian Chromium (playwright-core) and checks
 // it: the scatter draws every point; hovering an icon cell shows that cell's f_v, count and pictures (the top
-// images' crops and overlays the sprites the page's data gives them, 80 px wide, pixelated); an empty cell says it
-// has no icon; after a wheel zoom and a drag the hit test still finds the cell under the pointer; a click pins a
-// cell; a scatter point shows its cell.
+// images' crops and overlays the sprites the page's data gives them, 80 px wide, scaled smoothly); an empty cell
+// says it has no icon; after a wheel zoom and a drag the hit test still finds the cell under the pointer; a click
+// pins a cell; a scatter point shows its cell.
 // Usage: node atlas_page.mjs PAGE.html [--check-colours]
 //   --check-colours: the test's synthetic page (tests/test_atlas_page.cpp). Its atlas's icon cells are flat
 //   colours equal to their icons', so the screen pixel at a cell's centre must equal the one at the centre of the
@@ -109,7 +109,7 @@ await check_vega_page(page_path, { width: 1400, height: 1000 }, async (page, poi
       const canvases = page.locator('#cell-top figure').nth(j).locator('canvas');
       for (const [k, kind] of (t.overlay ? ['crop', 'overlay'] : ['crop']).entries()) {
         const set = kind === 'crop' ? A.crops : A.overlays;
-        const px = await check_sprite(page, canvases.nth(k), set, t[kind], 80, `${label}: ${kind} of ${t.index}`);
+        const px = await check_sprite(page, canvases.nth(k), set, t[kind], 80, true, `${label}: ${kind} of ${t.index}`);
         if (!check_colours) continue;
         for (let y = 0; y < set.height; ++y) {
           for (let x = 0; x < set.width; ++x) {

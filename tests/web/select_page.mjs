@@ -1,6 +1,6 @@
 // Loads a `tension select` page in headless Debian Chromium (playwright-core) and checks it: every point of the
 // page's data is drawn, and clicking a point shows that point's image, crop and overlay, each the sprite the
-// page's data gives it, 160 px wide with pixelated scaling.
+// page's data gives it, 160 px wide, the image scaled pixelated and the crop and overlay smoothly.
 // Usage: node select_page.mjs PAGE.html [--images DIR]
 //   --images DIR: the run's images are the files DIR/ID (ID as the page gives it) at the model's input size, so
 //   the clicked point's image must be that file pixel for pixel, and its crop the file's block in the page's field.
@@ -38,7 +38,7 @@ await check_vega_page(page_path, { width: 1400, height: 900 }, async (page, all,
   }
   const px = {};
   for (const [kind, id] of pictures) {
-    px[kind] = await check_sprite(page, page.locator('#' + id), S[kind], target[kind], 160,
+    px[kind] = await check_sprite(page, page.locator('#' + id), S[kind], target[kind], 160, kind !== 'image',
                                   `${kind} of ${target.index}`);
   }
   let against = '';

@@ -9,13 +9,9 @@
 namespace tension::analysis {
 
 void select_run(const SelectOptions& a, RunManifest& run) {
-  auto in = store::open_run_inputs(a.run, a.device);
-  const size_t f = store::run_feature_index(*in.store, a.feature), l = store::run_layer_index(*in.store, a.layer);
-  run["params"] = a;
-  run["params"]["feature"] = in.store->config()["features"][f];
-  run["params"]["layer"] = in.store->config()["layers"][l];
-  run["run_config"] = in.store->config();
-  run.write("running");
+  auto target = store::open_run_target(a.run, a.device, a.feature, a.layer, a, run);
+  auto& in = target.in;
+  const size_t f = target.feature, l = target.layer;
   FeatureView view(*in.store, *in.model, *in.data, f, l, a.view);
   auto runs = write_selection_outputs(view, a.rules, a.selection, run);
   for (const auto& r : runs) run["results"][r.spec] = r.selected.size();

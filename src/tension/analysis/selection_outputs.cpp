@@ -55,7 +55,8 @@ std::vector<size_t> page_items(size_t n, const std::vector<SelectionRun>& runs, 
 }
 
 // The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay. The
-// pictures are sprite sheets under points/, the crops at the field's own resolution (the browser scales them).
+// pictures are sprite sheets under points/, the crops at the field's own resolution: the browser scales them up,
+// smoothly, so that they look as the grids' crops drawn at the canvas size.
 void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const std::vector<size_t>& shown,
                 const render::PosNegRange* range, RunManifest& run) {
   const auto& items = view.items();
@@ -129,8 +130,8 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
   page.side_html =
       "<p>Hover or click a point. Circled: images chosen by the ticked rules.</p>"
       "<style>#detail canvas{width:160px}</style><div id=\"detail\" data-index=\"\"><p id=\"detail-text\">&nbsp;</p>"
-      "<canvas id=\"detail-image\" hidden></canvas><canvas id=\"detail-crop\" hidden></canvas>"
-      "<canvas id=\"detail-overlay\" hidden></canvas></div>";
+      "<canvas id=\"detail-image\" hidden></canvas><canvas id=\"detail-crop\" class=\"smooth\" hidden></canvas>"
+      "<canvas id=\"detail-overlay\" class=\"smooth\" hidden></canvas></div>";
   page.script = R"JS(
   const S = spec.usermeta.sprites;
   function picture(id, set, place) {

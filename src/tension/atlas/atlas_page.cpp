@@ -224,6 +224,7 @@ constexpr const char* kScript = R"JS(
 
   function picture(set, place, label) {
     const c = document.createElement('canvas');
+    c.className = 'smooth';
     c.setAttribute('aria-label', label);
     c.hidden = true;
     drawSprite(c, set, place).then(() => { c.hidden = false; });

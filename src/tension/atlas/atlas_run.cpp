@@ -274,14 +274,8 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
 }
 
 void atlas_run(const AtlasRunOptions& a, RunManifest& run) {
-  auto in = store::open_run_inputs(a.run, a.device);
-  const size_t f = store::run_feature_index(*in.store, a.feature), l = store::run_layer_index(*in.store, a.layer);
-  run["params"] = a;
-  run["params"]["feature"] = in.store->config()["features"][f];
-  run["params"]["layer"] = in.store->config()["layers"][l];
-  run["run_config"] = in.store->config();
-  run.write("running");
-  write_atlas(*in.store, *in.model, *in.data, f, l, a.atlas, run);
+  auto t = store::open_run_target(a.run, a.device, a.feature, a.layer, a, run);
+  write_atlas(*t.in.store, *t.in.model, *t.in.data, t.feature, t.layer, a.atlas, run);
   run.write();
 }
 

@@ -84,9 +84,12 @@ nlohmann::json fv_colour_scale(double lo, double hi) {
 
 void write_vega_page(const std::string& path, const VegaPage& page) {
   std::ostringstream html;
+  // Pictures beside the chart scale up pixelated, so that a small image shows its pixels; class "smooth" scales
+  // bilinearly instead, as the static figures draw crops (analysis/feature_field.h's crop_resized).
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" << html_escape(page.title) << "</title>\n"
        << "<style>body{font-family:sans-serif;margin:1em}#wrap{display:flex;gap:2em;align-items:flex-start}"
-          "#side img,#side canvas{image-rendering:pixelated;border:1px solid #ccc;margin:2px}</style>\n";
+          "#side img,#side canvas{image-rendering:pixelated;border:1px solid #ccc;margin:2px}"
+          "#side .smooth{image-rendering:auto}</style>\n";
   for (const char* rel : {"vega/build/vega.min.js", "vega-lite/build/vega-lite.min.js",
                           "vega-embed/build/vega-embed.min.js"}) {
     html << "<script>" << bundle(rel) << "</script>\n";

@@ -51,4 +51,18 @@ size_t run_layer_index(const RunStore& st, const std::string& which) {
   return index_in(st.config()["layers"], which, "layer");
 }
 
+RunTarget open_run_target(const std::string& run_dir, const std::string& device, const std::string& feature,
+                          const std::string& layer, const nlohmann::json& params, RunManifest& run) {
+  RunTarget t;
+  t.in = open_run_inputs(run_dir, device);
+  t.feature = run_feature_index(*t.in.store, feature);
+  t.layer = run_layer_index(*t.in.store, layer);
+  run["params"] = params;
+  run["params"]["feature"] = t.in.store->config()["features"][t.feature];
+  run["params"]["layer"] = t.in.store->config()["layers"][t.layer];
+  run["run_config"] = t.in.store->config();
+  run.write("running");
+  return t;
+}
+
 }  // namespace tension::store

@@ -3,8 +3,11 @@
 #include <memory>
 #include <string>
 
-#include "tension/model/model.h"
+#include <nlohmann/json.hpp>
+
+#include "tension/core/manifest.h"
 #include "tension/data/dataset.h"
+#include "tension/model/model.h"
 #include "tension/store/run_store.h"
 
 namespace tension::store {
@@ -22,5 +25,15 @@ RunInputs open_run_inputs(const std::string& run_dir, const std::string& device 
 // A feature of the run by index ("0") or spec ("conv3:5"), and a layer likewise.
 size_t run_feature_index(const RunStore& st, const std::string& which);
 size_t run_layer_index(const RunStore& st, const std::string& which);
+
+// One feature and layer of a run, opened for a command that reads it (select, atlas): the run's inputs and the
+// indices, with the command's run.json begun (its params, the resolved feature and layer, the run's config) and
+// written as "running".
+struct RunTarget {
+  RunInputs in;
+  size_t feature = 0, layer = 0;
+};
+RunTarget open_run_target(const std::string& run_dir, const std::string& device, const std::string& feature,
+                          const std::string& layer, const nlohmann::json& params, RunManifest& run);
 
 }  // namespace tension::store
