@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <memory>
-
 #include "tension/store/run_inputs.h"
 
 namespace tension::analysis {
@@ -17,13 +15,7 @@ void select_run(const SelectOptions& a, RunManifest& run) {
   for (const auto& r : runs) run["results"][r.spec] = r.selected.size();
   run["results"]["crop"] = {{"threshold", a.view.field.threshold}, {"box", view.receptive_field()}};
   if (a.rows > 0) {
-    std::vector<std::unique_ptr<FeatureView>> views;
-    std::vector<const FeatureView*> ptrs;
-    for (size_t k = 0; k < in.store->config()["features"].size(); ++k) {
-      views.push_back(std::make_unique<FeatureView>(*in.store, *in.model, *in.data, k, l, a.view));
-      ptrs.push_back(views.back().get());
-    }
-    write_mei_mii_rows(ptrs, a.rows, run.path("mei-mii.png"));
+    write_mei_mii_rows(*in.store, *in.model, *in.data, l, a.view, a.rows, run.path("mei-mii.png"));
     run.add_output("mei-mii.png", "per feature of the run: a row of MEIs, then a row of MIIs (Fig 2)");
   }
   run.write();

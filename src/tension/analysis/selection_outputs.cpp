@@ -225,15 +225,17 @@ std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const
   return runs;
 }
 
-void write_mei_mii_rows(const std::vector<const FeatureView*>& views, int64_t k, const std::string& png_path) {
+void write_mei_mii_rows(const store::RunStore& store, model::Model& model, const data::Dataset& data, size_t layer,
+                        const FeatureViewOptions& view, int64_t k, const std::string& png_path) {
   std::vector<torch::Tensor> cells;
-  for (const FeatureView* v : views) {
+  for (size_t f = 0; f < store.config()["features"].size(); ++f) {
+    const FeatureView fv(store, model, data, f, layer, view);
     for (Rule r : {Rule::Mei, Rule::Mii}) {
       SelectionOptions o;
       o.k = k;
-      auto sel = select(v->items(), {r}, o);
+      auto sel = select(fv.items(), {r}, o);
       for (int64_t j = 0; j < k; ++j) {
-        auto c = v->crop(v->image(sel[std::min<size_t>(j, sel.size() - 1)].item));
+        auto c = fv.crop(fv.image(sel[std::min<size_t>(j, sel.size() - 1)].item));
         cells.push_back(j < static_cast<int64_t>(sel.size()) ? c : torch::ones_like(c));  // fewer images than k
       }
     }

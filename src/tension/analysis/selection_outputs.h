@@ -31,8 +31,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOutputOptions, rules, page_points, p
 std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,
                                                   const SelectionOutputOptions& opt, RunManifest& run);
 
-// MEI and MII rows (paper Fig 2): for each view, its top-k and bottom-k images by f_v cropped to the receptive
-// field, one row each, into one PNG.
-void write_mei_mii_rows(const std::vector<const FeatureView*>& views, int64_t k, const std::string& png_path);
+// MEI and MII rows (paper Fig 2): for each feature of the run, its top-k and bottom-k images by f_v at `layer`
+// cropped to the receptive field, one row each, into one PNG.
+void write_mei_mii_rows(const store::RunStore& store, model::Model& model, const data::Dataset& data, size_t layer,
+                        const FeatureViewOptions& view, int64_t k, const std::string& png_path);
 
 }  // namespace tension::analysis

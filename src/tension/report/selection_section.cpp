@@ -67,13 +67,7 @@ void selection_section(const DemoOptions& opt, RunManifest& run, render::HtmlPag
   sel.write();
 
   auto rin = store::open_run_inputs(rows_run.dir(), opt.device);
-  std::vector<std::unique_ptr<analysis::FeatureView>> views;
-  std::vector<const analysis::FeatureView*> ptrs;
-  for (size_t k = 0; k < rows.features.size(); ++k) {
-    views.push_back(std::make_unique<analysis::FeatureView>(*rin.store, *rin.model, *rin.data, k, 0));
-    ptrs.push_back(views.back().get());
-  }
-  analysis::write_mei_mii_rows(ptrs, 8, run.path("mei-mii.png"));
+  analysis::write_mei_mii_rows(*rin.store, *rin.model, *rin.data, 0, {}, 8, run.path("mei-mii.png"));
   run.add_output("mei-mii.png", "MEI and MII rows of units of conv2, conv3, fc1 and two k-means directions (Fig 2)");
 
   page.section("Exciting, inhibiting and tense images (paper §3, Fig 2 and 4)", "selection");
