@@ -51,7 +51,11 @@ def inception(out):
         ref.update({name: t[name] for name in INCEPTION_TAPS})
         t = model(x_odd, head=False)
         ref.update({"odd/" + name: t[name] for name in INCEPTION_ODD_TAPS})
-    t = model(x[:1])
+    # Gradients in float64: through a max pool they are discontinuous at ties, and in float32 a near-tie's winner
+    # depends on the summation order, which changes with the thread count (1.9 % of this logit gradient moves
+    # between 1 and 2 threads). In float64 the same near-ties are ~1e9 times narrower.
+    model = model.double()
+    t = model(x[:1].double())
     unit = t["mixed3b_pre_relu"][0, 379, 14, 14]
     ref["grad/mixed3b_pre_relu/mixed3a"] = torch.autograd.grad(unit, t["mixed3a"])[0]
     logit = t["softmax2_pre_activation_matmul"][0, 5]
