@@ -1,4 +1,5 @@
-// Receptive fields from gradient support against the analytic receptive field of a conv/pool chain.
+// Receptive fields, from layer arithmetic and from gradient support, against the analytic receptive field of a
+// conv/pool chain computed here.
 #include <gtest/gtest.h>
 
 #include "tension/core/error.h"
@@ -57,10 +58,12 @@ TEST(ReceptiveField, MatchesTheAnalyticFieldOfTheDefaultCnn) {
                              {"conv3", {conv, conv, pool, conv}, 7},
                              {"conv3", {conv, conv, pool, conv}, 0},
                              {"pool2", {conv, conv, pool, conv, pool}, 3}};
-  for (const auto& c : cases) {
-    Box rf = receptive_field(*m, {c.layer, TapSide::Output}, c.pos, c.pos, {16, 1});
-    auto [lo, hi] = analytic(c.pos, c.chain, 28);
-    EXPECT_EQ(rf, (Box{lo, lo, hi, hi})) << c.layer << " @" << c.pos;
+  for (auto method : {FieldMethod::arithmetic, FieldMethod::gradient}) {
+    for (const auto& c : cases) {
+      Box rf = receptive_field(*m, {c.layer, TapSide::Output}, c.pos, c.pos, {16, 1, method});
+      auto [lo, hi] = analytic(c.pos, c.chain, 28);
+      EXPECT_EQ(rf, (Box{lo, lo, hi, hi})) << c.layer << " @" << c.pos << " by " << to_string(method);
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 """Reference data for tests/test_torchscript_taps.cpp.
 
-Exports torchvision GoogLeNet, VGG11 and ResNet18 (random weights, fixed seed, eval mode) as TorchScript, traced
+Exports torchvision GoogLeNet, VGG11, AlexNet and ResNet18 (random weights, fixed seed, eval mode) as TorchScript, traced
 and scripted, and computes the oracle with Python forward hooks on the eager models: activations at a few taps
 (including taps later overwritten by in-place ops) and gradients of a later unit w.r.t. earlier taps. Also writes
-small models for the error paths: a module called inside a loop, a tap overwritten through a view, a frozen model.
+small models for the error paths: a module called inside a loop, a tap overwritten through a view, a frozen model,
+and one with an op the receptive-field arithmetic does not cover (an upsampling).
 
 Usage: /usr/bin/python3 fixture_torchvision.py OUTDIR
 Files are rewritten only when this script or the torch version changed (see STAMP).
@@ -22,7 +23,7 @@ BATCH = 2
 STAMP = "ts_torchvision.stamp"
 REF = "ts_torchvision_ref.pt"
 META = "ts_torchvision_meta.json"
-SMALL_MODELS = ["ts_loop_toy_scripted.pt", "ts_view_toy_scripted.pt", "ts_frozen.pt"]
+SMALL_MODELS = ["ts_loop_toy_scripted.pt", "ts_view_toy_scripted.pt", "ts_frozen.pt", "ts_upsample_toy_scripted.pt"]
 
 
 def randomize_batchnorm(model):
@@ -47,14 +48,23 @@ def googlenet():
     return m
 
 
+def narrow_classifier(m):
+    """The stock classifiers (25088x4096 in VGG11) would make files of hundreds of MB; 64-wide ones keep the
+    architecture's shape."""
+    linears = [i for i, mod in enumerate(m.classifier) if isinstance(mod, nn.Linear)]
+    for k, (i, out) in enumerate(zip(linears, [64, 64, 10])):
+        m.classifier[i] = nn.Linear(m.classifier[i].in_features if k == 0 else 64, out)
+    return m
+
+
 def vgg11():
     torch.manual_seed(2)
-    m = torchvision.models.vgg11(weights=None, num_classes=10)
-    # The stock classifier (25088x4096) would make a 500 MB file; a narrow one keeps the architecture's shape.
-    m.classifier[0] = nn.Linear(512 * 7 * 7, 64)
-    m.classifier[3] = nn.Linear(64, 64)
-    m.classifier[6] = nn.Linear(64, 10)
-    return m
+    return narrow_classifier(torchvision.models.vgg11(weights=None, num_classes=10))
+
+
+def alexnet():
+    torch.manual_seed(5)
+    return narrow_classifier(torchvision.models.alexnet(weights=None, num_classes=10))
 
 
 def resnet18():
@@ -98,6 +108,20 @@ class ViewToy(nn.Module):
         return y + h
 
 
+class UpsampleToy(nn.Module):
+    """A dilated convolution (covered by the receptive-field arithmetic) and then a nearest upsampling (not
+    covered: its fields are measured)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=2, dilation=2)
+        self.up = nn.Upsample(scale_factor=2.0, mode="nearest")
+        self.conv2 = nn.Conv2d(4, 4, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv2(self.up(torch.relu(self.conv(x))))
+
+
 # Per model: the taps whose activations are compared, and the gradient case
 # (unit = (tap, channel); f = sum over the batch of that channel at the centre; sources = taps to differentiate).
 CASES = {
@@ -108,6 +132,9 @@ CASES = {
     "vgg11": dict(build=vgg11,
                   taps=["features.1", "features.3", "features.4:in", "features.4", "features.8", "features.9:in"],
                   unit=("features.8", 7), sources=["features.1", "features.4:in"]),
+    "alexnet": dict(build=alexnet,
+                    taps=["features.0", "features.2", "features.5:in", "features.10", "avgpool"],
+                    unit=("features.10", 3), sources=["features.3", "features.0:in"]),
     "resnet18": dict(build=resnet18,
                      taps=["layer1.0.bn2", "layer1.0.relu#1:in", "layer1.0", "layer2.0.downsample.0", "layer2.0"],
                      unit=("layer2.0", 3), sources=["layer1.0.bn2", "layer1.0.relu#1:in"]),
@@ -192,9 +219,10 @@ def reference(name, case, x, out_dir):
 
 def small_models(x, out_dir):
     torch.manual_seed(4)
-    loop, view = LoopToy().eval(), ViewToy().eval()
+    loop, view, upsample = LoopToy().eval(), ViewToy().eval(), UpsampleToy().eval()
     frozen = torch.jit.freeze(torch.jit.script(nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU()).eval()))
-    for fname, mod in zip(SMALL_MODELS, (torch.jit.script(loop), torch.jit.script(view), frozen)):
+    scripted = (torch.jit.script(loop), torch.jit.script(view), frozen, torch.jit.script(upsample))
+    for fname, mod in zip(SMALL_MODELS, scripted):
         mod.save(os.path.join(out_dir, fname))
     with torch.no_grad():
         return {"loop_toy/act": loop.act(loop.conv(x)), "loop_toy/output": loop(x),

@@ -20,16 +20,17 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }
 }  // namespace
 
-LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
+LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field, model::FieldMethod rf) {
   std::vector<model::Tap> taps;
   for (const auto& l : m.layers()) taps.push_back({l.name, model::TapSide::Output});
   model::ReceptiveFieldOptions rfo;
   rfo.seed = seed;
+  rfo.method = rf;
   auto geo = model::tap_geometry(m, taps, rfo);
   auto cuts = model::analyse_cuts(m);
   LayerTable t;
   t.header = {"layer", "kind", "shape (C x H x W)", "centre unit", "receptive field [top,bottom) x [left,right)",
-              "RF size", "cut", "ReLUs before"};
+              "RF size", "RF from", "cut", "ReLUs before"};
   if (effective_field) {
     t.header.push_back("effective RF 0.05");
     t.header.push_back("effective RF 0.2");
@@ -44,7 +45,7 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
     if (!c.same_as.empty()) cut += " (= " + c.same_as + ")";
     const std::string relus = std::to_string(c.relus_before) + "/" + std::to_string(cuts.total_relus);
     if (!g.error.empty()) {
-      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", cut, relus});
+      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", "-", cut, relus});
       if (effective_field) t.rows.back().insert(t.rows.back().end(), {"-", "-"});
       t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}, {"cut", c.cut}});
       continue;
@@ -53,13 +54,15 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field) {
     std::string box = "[" + std::to_string(g.rf.top) + "," + std::to_string(g.rf.bottom) + ") x [" +
                       std::to_string(g.rf.left) + "," + std::to_string(g.rf.right) + ")";
     t.rows.push_back({g.tap.layer, kind, shape_str(g.shape), unit, box,
-                      std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width()), cut, relus});
+                      std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width()), model::to_string(g.method),
+                      cut, relus});
     t.json.push_back({{"layer", g.tap.layer},
                       {"kind", kind},
                       {"shape", g.shape},
                       {"centre", {g.row, g.col}},
                       {"receptive_field", {{"top", g.rf.top}, {"left", g.rf.left}, {"bottom", g.rf.bottom},
                                            {"right", g.rf.right}}},
+                      {"receptive_field_from", g.method},
                       {"cut", c.cut},
                       {"post_relu", c.post_relu},
                       {"same_as", c.same_as},
@@ -108,7 +111,7 @@ std::string layer_table_text(const model::Model& m, const LayerTable& t) {
 
 std::string layers_run(const LayersOptions& opt, RunManifest* run) {
   auto m = model::load_model(opt.model);
-  auto t = layer_table(*m, opt.model.seed, opt.effective_field);
+  auto t = layer_table(*m, opt.model.seed, opt.effective_field, opt.rf);
   if (run) {
     (*run)["params"] = opt;
     (*run)["model"] = {{"name", m->name()}, {"weights", m->weights_id()}};

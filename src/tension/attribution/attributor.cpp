@@ -55,14 +55,14 @@ void Attributor::find_footprints() {
   for (size_t i : layer_tap_) sources.push_back(i == kNone ? std::nullopt : std::optional<model::Tap>(taps_[i]));
   std::vector<model::SupportQuery> queries;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
-    queries.push_back({taps_[feature_tap_[k]], [&f = opt_.features[k]](const torch::Tensor& act) {
-                         return feature::read_feature(f, act);
-                       }});
+    const auto& f = opt_.features[k];
+    queries.push_back({taps_[feature_tap_[k]], [&f](const torch::Tensor& act) { return feature::read_feature(f, act); },
+                       [&f](const torch::Tensor& act) { return feature::feature_box(f, act); }});
   }
-  footprints_ = model::gradient_supports(model_, queries, sources, opt_.footprint);
-  // A unit that random inputs never excite has no gradient: take the footprint of every channel at its
-  // position, which the architecture alone decides. (Layers without positions keep an empty box: the whole
-  // vector.)
+  footprints_ = model::supports(model_, queries, sources, opt_.footprint);
+  // A measured footprint of a unit that random inputs never excite is empty: take the footprint of every channel
+  // at its position, which the architecture alone decides. (Layers without positions keep an empty box: the
+  // whole vector.)
   std::vector<size_t> unexcited;
   std::vector<model::SupportQuery> all_channels;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
@@ -74,7 +74,8 @@ void Attributor::find_footprints() {
                               if (act.dim() != 4) return act.reshape({act.size(0), -1}).sum(1);
                               auto [r, c] = feature::feature_position(f, act);
                               return model::unit_at(act, tap, r, c);
-                            }});
+                            },
+                            nullptr});
   }
   if (unexcited.empty()) return;
   auto boxes = model::gradient_supports(model_, all_channels, sources, opt_.footprint);

@@ -62,11 +62,11 @@ InputCrop plan_input_crop(Model& model, const std::vector<Tap>& taps, const std:
     Box b = n.positions(acts[n.tap]);
     if (b.height() <= 0 || b.width() <= 0) return none;
     needed.push_back(b);
-    queries.push_back({taps[n.tap], [b](const torch::Tensor& act) {
-                         return crop_to(act, b).sum(std::vector<int64_t>{1, 2, 3});
-                       }});
+    queries.push_back({taps[n.tap],
+                       [b](const torch::Tensor& act) { return crop_to(act, b).sum(std::vector<int64_t>{1, 2, 3}); },
+                       [b](const torch::Tensor&) { return b; }});
   }
-  auto fields = gradient_supports(model, queries, {std::nullopt}, opt.field);
+  auto fields = supports(model, queries, {std::nullopt}, opt.field);
   Box u{in.height, in.width, 0, 0};
   for (const auto& f : fields) {
     const Box& rf = f[0];

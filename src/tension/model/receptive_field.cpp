@@ -1,6 +1,7 @@
 #include "tension/model/receptive_field.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -8,10 +9,13 @@
 #include "tension/core/device.h"
 #include "tension/core/error.h"
 #include "tension/model/input_range.h"
+#include "tension/model/layer_arithmetic.h"
 
 namespace tension::model {
 
 void to_json(nlohmann::json& j, const Box& b) { j = {b.top, b.left, b.bottom, b.right}; }
+
+const char* to_string(FieldMethod m) { return m == FieldMethod::arithmetic ? "arithmetic" : "gradient"; }
 
 Box support_box(const torch::Tensor& map2d, double threshold) {
   auto mask = (map2d > threshold);
@@ -73,7 +77,11 @@ std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<T
   ExactZerosGuard exact(model.device());
   RunOptions ro;
   ro.differentiable = true;
-  auto res = model.run(random_inputs(model, opt), taps, ro);
+  const bool arithmetic = opt.method == FieldMethod::arithmetic;
+  auto res = model.run(random_inputs(model, {arithmetic ? 1 : opt.samples, opt.seed}), taps, ro);
+  std::optional<LayerArithmetic> la;
+  if (arithmetic) la.emplace(res.input);
+  std::vector<size_t> measure;  // taps the arithmetic does not cover
   std::vector<TapGeometry> out(taps.size());
   for (size_t i = 0; i < taps.size(); ++i) {
     auto& g = out[i];
@@ -91,9 +99,26 @@ std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<T
       g.row = t.size(2) / 2;
       g.col = t.size(3) / 2;
     }
+    if (la) {
+      if (auto box = la->box(t, {g.row, g.col, g.row + 1, g.col + 1})) {
+        g.rf = *box;
+        continue;
+      }
+      spdlog::debug("receptive field of {}: measured, the arithmetic does not cover {}", g.tap.str(), la->uncovered());
+      measure.push_back(i);
+      continue;
+    }
+    g.method = FieldMethod::gradient;
     auto value = g.spatial ? unit_at(t, g.tap, g.row, g.col).sum() : t.sum();
     g.rf = grad_support(value, res.input, true);
   }
+  if (measure.empty()) return out;
+  auto gradient = opt;
+  gradient.method = FieldMethod::gradient;
+  std::vector<Tap> measure_taps;
+  for (size_t i : measure) measure_taps.push_back(taps[i]);
+  auto measured = tap_geometry_one_pass(model, measure_taps, gradient);
+  for (size_t j = 0; j < measure.size(); ++j) out[measure[j]] = measured[j];
   return out;
 }
 
@@ -130,10 +155,16 @@ std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps
   return out;
 }
 
-std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
-                                                const std::vector<std::optional<Tap>>& sources,
-                                                const ReceptiveFieldOptions& opt) {
-  ExactZerosGuard exact(model.device());
+namespace {
+
+// One differentiable forward of `samples` random inputs: the queries' targets, then each source's tensor (the
+// input where a source is unset).
+struct QueryRun {
+  std::vector<torch::Tensor> targets, sources;
+};
+
+QueryRun run_queries(Model& model, const std::vector<SupportQuery>& queries,
+                     const std::vector<std::optional<Tap>>& sources, int64_t samples, uint64_t seed) {
   RunOptions ro;
   ro.differentiable = true;
   std::vector<Tap> taps;
@@ -141,14 +172,26 @@ std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<
   for (const auto& s : sources) {
     if (s) taps.push_back(*s);
   }
-  auto res = model.run(random_inputs(model, opt), taps, ro);
-  std::vector<torch::Tensor> from;
+  auto res = model.run(random_inputs(model, {samples, seed}), taps, ro);
+  QueryRun r;
+  r.targets.assign(res.taps.begin(), res.taps.begin() + static_cast<std::ptrdiff_t>(queries.size()));
   for (size_t s = 0, next = queries.size(); s < sources.size(); ++s) {
-    from.push_back(sources[s] ? res.taps[next++] : res.input);
+    r.sources.push_back(sources[s] ? res.taps[next++] : res.input);
   }
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
+                                                const std::vector<std::optional<Tap>>& sources,
+                                                const ReceptiveFieldOptions& opt) {
+  ExactZerosGuard exact(model.device());
+  auto run = run_queries(model, queries, sources, opt.samples, opt.seed);
+  const auto& from = run.sources;
   std::vector<std::vector<Box>> boxes(queries.size(), std::vector<Box>(sources.size()));
   for (size_t q = 0; q < queries.size(); ++q) {
-    auto value = queries[q].readout(res.taps[q]).sum();
+    auto value = queries[q].readout(run.targets[q]).sum();
     if (!value.requires_grad()) continue;
     auto grads = torch::autograd::grad({value}, from, {}, q + 1 < queries.size(), false, true);
     for (size_t s = 0; s < sources.size(); ++s) {
@@ -158,10 +201,50 @@ std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<
   return boxes;
 }
 
+std::vector<std::vector<Box>> supports(Model& model, const std::vector<SupportQuery>& queries,
+                                       const std::vector<std::optional<Tap>>& sources,
+                                       const ReceptiveFieldOptions& opt) {
+  if (opt.method == FieldMethod::gradient) return gradient_supports(model, queries, sources, opt);
+  auto run = run_queries(model, queries, sources, 1, opt.seed);
+  std::vector<std::optional<LayerArithmetic>> from;
+  for (const auto& t : run.sources) {
+    from.emplace_back();
+    if (t.dim() == 4 && t.requires_grad()) from.back().emplace(t);
+  }
+  std::vector<std::vector<Box>> boxes(queries.size(), std::vector<Box>(sources.size()));
+  std::vector<size_t> measure;  // queries the arithmetic does not cover
+  for (size_t q = 0; q < queries.size(); ++q) {
+    const auto& t = run.targets[q];
+    bool covered = static_cast<bool>(queries[q].positions);
+    for (size_t s = 0; covered && s < sources.size(); ++s) {
+      if (!from[s] || !t.requires_grad()) continue;  // no positions, or no dependence: an empty box
+      auto b = from[s]->box(t, queries[q].positions(t));
+      if (!b) {
+        spdlog::debug("footprint of {} on {}: measured, the arithmetic does not cover {}", queries[q].target.str(),
+                      sources[s] ? sources[s]->str() : "the input", from[s]->uncovered());
+        covered = false;
+        break;
+      }
+      boxes[q][s] = *b;
+    }
+    if (!covered) measure.push_back(q);
+  }
+  if (measure.empty()) return boxes;
+  std::vector<SupportQuery> rest;
+  for (size_t q : measure) rest.push_back(queries[q]);
+  auto measured = gradient_supports(model, rest, sources, opt);
+  for (size_t j = 0; j < measure.size(); ++j) boxes[measure[j]] = measured[j];
+  return boxes;
+}
+
 Box receptive_field(Model& model, const Tap& tap, int64_t row, int64_t col,
                     const ReceptiveFieldOptions& opt) {
   auto unit = [&](const torch::Tensor& t) { return unit_at(t, tap, row, col); };
-  return gradient_supports(model, {{tap, unit}}, {std::nullopt}, opt)[0][0];
+  auto at = [&](const torch::Tensor& t) {
+    unit_at(t, tap, row, col);  // the position's checks
+    return Box{row, col, row + 1, col + 1};
+  };
+  return supports(model, {{tap, unit, at}}, {std::nullopt}, opt)[0][0];
 }
 
 }  // namespace tension::model

@@ -1,7 +1,9 @@
 #pragma once
-// Receptive fields found from gradient support (as the paper's code does, docs/paper-code.md
-// §2.7): the input pixels on which a unit's value depends, for any architecture.
-#include <nlohmann/json_fwd.hpp>
+// Receptive fields and footprints: the positions of the input (or of an earlier layer) on which a unit's value
+// depends. From layer arithmetic (layer_arithmetic.h) where every op on the way is a convolution, pooling,
+// padding or positionwise op; otherwise, and on request, from gradient supports over random inputs, as the
+// paper's code does (docs/paper-code.md §2.7), which holds for any architecture.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <functional>
@@ -37,10 +39,19 @@ Box square_box(Box b, int64_t h, int64_t w);
 // at least one pixel, inside the grid.
 Box scale_box(const Box& b, int64_t h, int64_t w, int64_t to_h, int64_t to_w);
 
+enum class FieldMethod {
+  arithmetic,  // layer arithmetic from one forward; gradient supports where it does not cover an op
+  gradient,    // gradient supports only (`tension layers --rf gradient`)
+};
+
 struct ReceptiveFieldOptions {
   int64_t samples = 8;     // random inputs whose gradient supports are united (ReLUs and max-pools gate paths)
   uint64_t seed = 0;
+  FieldMethod method = FieldMethod::arithmetic;
 };
+
+NLOHMANN_JSON_SERIALIZE_ENUM(FieldMethod, {{FieldMethod::arithmetic, "arithmetic"}, {FieldMethod::gradient, "gradient"}})
+const char* to_string(FieldMethod m);
 
 struct TapGeometry {
   Tap tap;
@@ -48,10 +59,12 @@ struct TapGeometry {
   bool spatial = false;         // [C, H, W]: has positions
   int64_t row = 0, col = 0;     // the centre position (H//2, W//2) used for `rf`
   Box rf;                       // receptive field of the centre unit in input pixels
+  FieldMethod method = FieldMethod::arithmetic;  // how rf was found
   std::string error;            // non-empty when the tap could not be computed
 };
 
-// Shapes and centre-unit receptive fields of many taps from one forward pass and one backward per tap.
+// Shapes and centre-unit receptive fields of many taps: from one forward pass where layer arithmetic covers a
+// tap, otherwise (or with FieldMethod::gradient) from one backward per tap over opt.samples random inputs.
 std::vector<TapGeometry> tap_geometry(Model& model, const std::vector<Tap>& taps,
                                       const ReceptiveFieldOptions& opt = {});
 
@@ -65,6 +78,9 @@ using Readout = std::function<torch::Tensor(const torch::Tensor&)>;
 struct SupportQuery {
   Tap target;
   Readout readout;
+  // The target's positions the readout reads ([C, H, W] activation [N, ...] -> box of its grid), for layer
+  // arithmetic; unset: gradient supports only.
+  std::function<Box(const torch::Tensor&)> positions;
 };
 
 // For every query and source, the box of the positions of the source (a spatial tap; the input pixels when
@@ -74,6 +90,12 @@ struct SupportQuery {
 std::vector<std::vector<Box>> gradient_supports(Model& model, const std::vector<SupportQuery>& queries,
                                                 const std::vector<std::optional<Tap>>& sources,
                                                 const ReceptiveFieldOptions& opt = {});
+
+// As gradient_supports, from layer arithmetic for the queries with positions where it covers every op between
+// source and target (one forward of one input), from gradient supports for the others.
+std::vector<std::vector<Box>> supports(Model& model, const std::vector<SupportQuery>& queries,
+                                       const std::vector<std::optional<Tap>>& sources,
+                                       const ReceptiveFieldOptions& opt = {});
 
 // The sum over channels at position (row, col) of a spatial tap's activation t [N, C, H, W]: the unit whose
 // field every channel at that position shares. Throws tension::Error for a tap without positions or a position

@@ -49,7 +49,8 @@ Models models_section(const DemoOptions& a, const data::Dataset& ds, RunManifest
     run.add_output(file, "layers of " + m->name() + " with shapes and receptive fields");
     page.raw("<h3>Layers of " + render::html_escape(m->name()) +
              "</h3><p>Every layer is a tap (<code>LAYER</code> for its output, <code>LAYER:in</code> for its "
-             "input); the receptive field is that of the centre unit, found from gradient support.</p>");
+             "input); the receptive field is that of the centre unit, from the layers' kernels, strides and "
+             "paddings (the column \"RF from\" says where it was measured as a gradient support instead).</p>");
     page.table(t.header, t.rows);
   }
   return models;
