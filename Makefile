@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 # OpenBLAS single-threaded while torch runs network work (docs/dependencies.md §0); stable OpenMP timing.
 RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: all deps configure build build-cli demo test bench clean
+.PHONY: all deps configure build build-cli demo test bench bench-build clean
 
 all: build
 
@@ -34,6 +34,11 @@ bench: build
 	$(RUN_ENV) /usr/bin/python3 bench/toy.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/atlas_umap.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/atlas.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/startup.py $(BUILD)
+
+# About an hour: the program built from scratch four ways (docs/benchmarks.md "Build").
+bench-build: deps
+	bash bench/build_variants.sh
 
 clean:
 	rm -rf $(BUILD) out

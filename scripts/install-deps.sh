@@ -9,7 +9,7 @@ APT_PACKAGES=(
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libsqlite3-dev libhnswlib-dev r-cran-uwot libssl-dev zlib1g-dev
-  gnuplot-nox fonts-dejavu-core dataset-fashion-mnist
+  gnuplot-nox fonts-dejavu-core dataset-fashion-mnist time
   libgtest-dev libbenchmark-dev
   python3-torch python3-torchvision python3-numpy
   chromium

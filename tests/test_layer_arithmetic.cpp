@@ -76,6 +76,8 @@ struct EveryLayerCase {
   std::set<std::string> measured;
 };
 
+void PrintTo(const EveryLayerCase& c, std::ostream* os) { *os << c.model; }
+
 class EveryLayer : public ::testing::TestWithParam<EveryLayerCase> {};
 
 TEST_P(EveryLayer, ArithmeticEqualsGradientSupport) {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +16,7 @@
 #include "tension/core/error.h"
 #include "tension/core/npy.h"
 #include "tension/core/progress.h"
+#include "tension/core/stopwatch.h"
 #include "tension/render/image_grid.h"
 #include "tension/store/run_inputs.h"
 #include "tension/viz/panels.h"
@@ -25,10 +25,6 @@
 namespace tension::atlas {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 std::string cell_name(const IconCell& c) { return std::to_string(c.xi) + "_" + std::to_string(c.yi); }
 
@@ -119,7 +115,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   const std::string feature_spec = cfg["features"].at(feature).get<std::string>();
   const std::string layer_name = cfg["layers"].at(layer).get<std::string>();
   auto& results = run["results"]["atlas"];
-  const auto t_all = Clock::now();
+  const Stopwatch t_all;
 
   // Selection: the top images by L2,1 norm; colours from every image of the run.
   const auto all = run_images(st, feature, layer);
@@ -134,7 +130,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
                all.size());
 
   // Their full cropped S, from a second pass over them alone.
-  auto t0 = Clock::now();
+  Stopwatch t0;
   attribution::AttributorOptions ao;
   ao.features = {feature::parse_feature(feature_spec, cfg.value("cos_power", 0))};
   ao.layers = {layer_name};
@@ -143,7 +139,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   PointsOptions po;
   po.batch_size = opt.batch_size;
   auto points = attribute_points(attributor, ds, chosen_images, po);
-  run.add_timing("atlas_attribution", seconds_since(t0));
+  run.add_timing("atlas_attribution", t0.seconds());
   const auto n = static_cast<int64_t>(points.images.size());
 
   std::vector<EnergyPoint> energies;
@@ -161,7 +157,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
                                   "atlas's images");
 
   // Layout: UMAP of S summed over space, normalised as the paper's code does.
-  t0 = Clock::now();
+  t0.restart();
   auto vectors = points.vectors.to(torch::kFloat).contiguous();
   std::optional<Progress> bar;
   int64_t shown = 0;
@@ -174,7 +170,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
                             });
   if (bar) bar->finish();
   auto xy = normalize_layout(layout.xy);
-  run.add_timing("atlas_umap", seconds_since(t0));
+  run.add_timing("atlas_umap", t0.seconds());
   auto fv_t = points.fv.to(torch::kFloat).contiguous();
   std::vector<double> fv(fv_t.data_ptr<float>(), fv_t.data_ptr<float>() + n);
   write_layout_figure(run.path("layout"), title + ": UMAP of the attributions, coloured by f_v", xy, fv, fv_lo, fv_hi,
@@ -197,7 +193,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   for (const auto& c : cells) {
     targets.push_back(icon_target(points.s.index_select(0, torch::tensor(c.points, torch::kLong))));
   }
-  t0 = Clock::now();
+  t0.restart();
   auto io = opt.icons;
   if (io.canvas <= 0) io.canvas = viz::default_canvas(m.input_spec());
   if (io.param == "maco" && !io.spectrum.defined()) {
@@ -207,7 +203,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   size_t rendered = 0;
   auto icons = render_icons(m, ao.features[0], model::parse_tap(layer_name), attributor.footprint(0, 0), targets, io,
                             {run.path("icons")}, &rendered);
-  run.add_timing("atlas_icons", seconds_since(t0));
+  run.add_timing("atlas_icons", t0.seconds());
 
   // The picture: icons cropped to the effective receptive field, bordered by their f_v.
   analysis::FeatureViewOptions vo;
@@ -268,7 +264,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
              {"fv_colour_limits", {fv_lo, fv_hi}},
              {"umap", {{"epochs", layout.epochs}, {"a", layout.a}, {"b", layout.b}, {"exact_knn", layout.exact_knn}}},
              {"crop", {{"threshold", opt.field.threshold}, {"box", rf}}},
-             {"seconds", seconds_since(t_all)}};
+             {"seconds", t_all.seconds()}};
   spdlog::info("atlas: {} images, {} icons on a {}x{} grid in {}", n, cells.size(), opt.grid.n, opt.grid.n,
                run.dir());
 }

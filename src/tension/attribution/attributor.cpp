@@ -9,6 +9,8 @@
 #include <tuple>
 
 #include "tension/core/error.h"
+#include "tension/core/sha256.h"
+#include "tension/core/stopwatch.h"
 
 namespace tension::attribution {
 
@@ -45,9 +47,81 @@ Attributor::Attributor(model::Model& m, AttributorOptions opt) : model_(m), opt_
     layer_tap_.push_back(tap_index(taps_, tap));
   }
   footprints_.assign(opt_.features.size(), std::vector<model::Box>(opt_.layers.size()));
-  if (opt_.find_footprints) find_footprints();
+  if (opt_.plan) {
+    if (!use_plan(*opt_.plan)) throw Error("the plan given does not fit the features and layers");
+    plan_source_ = PlanSource::given;
+    return;
+  }
+  const std::string key = opt_.plan_cache.empty() ? std::string() : plan_key();
+  if (!key.empty()) {
+    if (auto cached = load_cached_plan(opt_.plan_cache, key); cached && use_plan(*cached)) {
+      plan_source_ = PlanSource::cache;
+      spdlog::info("plan: from the cache ({}/plans/{}.json)", opt_.plan_cache, key);
+      return;
+    }
+  }
+  make_plan();
+  if (!key.empty()) save_cached_plan(opt_.plan_cache, key, plan_);
+}
+
+void Attributor::make_plan() {
+  const Stopwatch t0;
+  if (opt_.find_footprints) {
+    find_footprints();
+    spdlog::info("plan: footprints of {} feature(s) on {} layer(s) in {:.2f} s ({})", opt_.features.size(),
+                 opt_.layers.size(), t0.seconds(), model::to_string(opt_.footprint.method));
+  }
   plan_crop();
   plan_suffix();
+  plan_.footprints = footprints_;
+  plan_.verified = opt_.verify;
+}
+
+std::string Attributor::plan_key() const {
+  const auto& in = model_.input_spec();
+  nlohmann::json features = nlohmann::json::array();
+  for (const auto& f : opt_.features) {
+    std::string direction;
+    if (f.direction.defined()) {
+      auto d = f.direction.to(torch::kCPU, torch::kFloat).contiguous();
+      direction = sha256_string(std::string(static_cast<const char*>(d.data_ptr()), d.numel() * sizeof(float)));
+    }
+    features.push_back({f.spec, f.layer, f.unit, f.row.value_or(-1), f.col.value_or(-1), f.cos_power, direction});
+  }
+  const nlohmann::json key = {
+      {"plan_format", 1},
+      {"model", model_.name()},
+      {"weights", model_.weights_id()},
+      {"device", model_.device().str()},
+      {"input", {in.channels, in.height, in.width, in.fixed_size, in.range_lo, in.range_hi, in.mean, in.std}},
+      {"features", features},
+      {"layers", opt_.layers},
+      {"footprint", {opt_.footprint.samples, opt_.footprint.seed, opt_.footprint.method}},
+      {"speed_ups", {opt_.find_footprints, opt_.crop_input, opt_.layer_windows, opt_.verify}}};
+  return sha256_string(key.dump());
+}
+
+bool Attributor::use_plan(const AttributionPlan& p) {
+  const size_t K = opt_.features.size(), L = opt_.layers.size();
+  if (p.footprints.size() != K) return false;
+  for (const auto& per_layer : p.footprints) {
+    if (per_layer.size() != L) return false;
+  }
+  const bool cropped = p.crop.height() > 0;
+  if (cropped && (p.crop_stride.size() != taps_.size() || p.crop_needed.size() != K)) return false;
+  for (int64_t s : p.crop_stride) {
+    if (s <= 0) return false;
+  }
+  footprints_ = p.footprints;
+  crop_ = cropped ? crop_from({p.crop, p.crop_stride, p.crop_needed}) : Crop{};
+  suffix_.clear();
+  if (p.suffix_margin >= 0) {
+    auto windows = suffix_windows(p.suffix_margin, probe_taps());
+    if (!windows) return false;
+    suffix_ = std::move(*windows);
+  }
+  plan_ = p;
+  return true;
 }
 
 void Attributor::find_footprints() {
@@ -131,6 +205,7 @@ LayerAttribution summarize(const torch::Tensor& s, model::Box box, bool keep_s) 
 
 void Attributor::plan_crop() {
   if (!opt_.crop_input || !opt_.find_footprints) return;
+  const Stopwatch t0;
   // The features' positions; the attribution layers only need their footprints translated.
   std::vector<model::CropNeed> needs;
   for (size_t k = 0; k < opt_.features.size(); ++k) {
@@ -140,9 +215,40 @@ void Attributor::plan_crop() {
   }
   model::InputCropOptions co;
   co.field = opt_.footprint;
+  auto planned = model::plan_input_crop(model_, taps_, needs, co);
+  if (planned.box.height() == 0) {
+    spdlog::info("plan: no input crop ({:.2f} s)", t0.seconds());
+    return;
+  }
+  Crop c = crop_from(planned);
+  // Exact or not at all: compare with the full computation on a random input.
+  if (opt_.verify) {
+    auto x = model::random_inputs(model_, {1, opt_.footprint.seed + 1});
+    try {
+      auto full = compute(x, opt_.features, footprints_);
+      if (!same_results(compute(model::crop_to(x, c.plan.box), c.features, c.footprints), full)) {
+        spdlog::warn("input crop disabled: the cropped computation differs from the full one");
+        return;
+      }
+    } catch (const Error& e) {
+      spdlog::warn("input crop disabled: {}", e.what());
+      return;
+    }
+  }
+  const auto& in = model_.input_spec();
+  const auto& b = c.plan.box;
+  spdlog::info("plan: input crop [{},{}) x [{},{}) ({:.0f} % of the input), {} in {:.2f} s", b.top, b.bottom, b.left,
+               b.right, 100.0 * b.height() * b.width() / (in.height * in.width),
+               opt_.verify ? "checked equal to the whole input" : "not checked (--no-verify)", t0.seconds());
+  plan_.crop = c.plan.box;
+  plan_.crop_stride = c.plan.stride;
+  plan_.crop_needed = c.plan.needed;
+  crop_ = std::move(c);
+}
+
+Attributor::Crop Attributor::crop_from(model::InputCrop plan) const {
   Crop c;
-  c.plan = model::plan_input_crop(model_, taps_, needs, co);
-  if (c.plan.box.height() == 0) return;
+  c.plan = std::move(plan);
   for (size_t k = 0; k < opt_.features.size(); ++k) {
     auto f = opt_.features[k];
     const auto at = c.plan.shift(feature_tap_[k], c.plan.needed[k]);
@@ -156,19 +262,7 @@ void Attributor::plan_crop() {
     }
     c.footprints.push_back(boxes);
   }
-  // Exact or not at all: compare with the full computation on random inputs.
-  auto x = model::random_inputs(model_, {2, opt_.footprint.seed + 1});
-  try {
-    auto full = compute(x, opt_.features, footprints_);
-    if (!same_results(compute(model::crop_to(x, c.plan.box), c.features, c.footprints), full)) {
-      spdlog::warn("input crop disabled: the cropped computation differs from the full one");
-      return;
-    }
-  } catch (const Error& e) {
-    spdlog::warn("input crop disabled: {}", e.what());
-    return;
-  }
-  crop_ = std::move(c);
+  return c;
 }
 
 std::vector<FeatureAttribution> Attributor::attribute(const torch::Tensor& x) {
@@ -219,67 +313,92 @@ Error Attributor::not_feeding(size_t layer, const feature::Feature& f) const {
                ": it must come before the feature's layer");
 }
 
-void Attributor::plan_suffix() {
-  if (!opt_.layer_windows || !opt_.find_footprints) return;
+std::vector<torch::Tensor> Attributor::probe_taps() {
+  auto x = model::random_inputs(model_, {1, opt_.footprint.seed + 2});
+  if (crop_.plan.box.height() != 0) x = model::crop_to(x, crop_.plan.box);
+  return model_.run(x, taps_, {}).taps;
+}
+
+std::optional<std::vector<std::vector<Attributor::SuffixGroup>>> Attributor::suffix_windows(
+    int64_t margin, const std::vector<torch::Tensor>& shapes) const {
   for (size_t i : layer_tap_) {
-    if (i == kNone) return;  // pixel attribution needs the whole forward anyway
+    if (i == kNone) return std::nullopt;  // pixel attribution needs the whole forward anyway
   }
   const bool cropped = crop_.plan.box.height() != 0;
   const auto& features = cropped ? crop_.features : opt_.features;
   const auto& fps = cropped ? crop_.footprints : footprints_;
-  auto x = model::random_inputs(model_, {2, opt_.footprint.seed + 2});
-  if (cropped) x = model::crop_to(x, crop_.plan.box);
-  auto shapes = model_.run(x, taps_, {}).taps;
   const auto K = static_cast<int64_t>(features.size());
-
-  // Windows as tight as the stride between layer and feature allows first, then widened by one stride; the
-  // plain computation they must equal is made once.
-  std::optional<std::vector<FeatureAttribution>> full;
-  for (int64_t margin : {0, 1}) {
-    std::vector<std::vector<SuffixGroup>> plan;
-    for (size_t l = 0; l < opt_.layers.size(); ++l) {
-      const auto& h = shapes[layer_tap_[l]];
-      if (h.dim() != 4) return;
-      std::map<std::pair<int64_t, int64_t>, SuffixGroup> groups;  // by window size: one batch each
-      int64_t area = 0;
-      for (size_t k = 0; k < features.size(); ++k) {
-        const auto& t = shapes[feature_tap_[k]];
-        const auto& fp = fps[k][l];
-        if (t.dim() != 4 || fp.height() == 0 || h.size(2) % t.size(2) != 0 || h.size(3) % t.size(3) != 0 ||
-            h.size(2) / t.size(2) != h.size(3) / t.size(3)) {
-          return;  // no positions, or no regular grid between layer and feature
-        }
-        const int64_t r = h.size(2) / t.size(2);
-        model::Box w = model::aligned_box(fp, margin * r, r, h.size(2), h.size(3));
-        auto f = features[k];
-        auto [row, col] = feature::feature_position(f, t);
-        f.row = row - w.top / r;
-        f.col = col - w.left / r;
-        auto& g = groups[{w.height(), w.width()}];
-        g.features.push_back(k);
-        g.windows.push_back(w);
-        g.in_window.push_back(f);
-        area += w.height() * w.width();
+  std::vector<std::vector<SuffixGroup>> plan;
+  for (size_t l = 0; l < opt_.layers.size(); ++l) {
+    const auto& h = shapes[layer_tap_[l]];
+    if (h.dim() != 4) return std::nullopt;
+    std::map<std::pair<int64_t, int64_t>, SuffixGroup> groups;  // by window size: one batch each
+    int64_t area = 0;
+    for (size_t k = 0; k < features.size(); ++k) {
+      const auto& t = shapes[feature_tap_[k]];
+      const auto& fp = fps[k][l];
+      if (t.dim() != 4 || fp.height() == 0 || h.size(2) % t.size(2) != 0 || h.size(3) % t.size(3) != 0 ||
+          h.size(2) / t.size(2) != h.size(3) / t.size(3)) {
+        return std::nullopt;  // no positions, or no regular grid between layer and feature
       }
-      // One forward and backward over K windows against one forward and K backward passes over the layer.
-      if (3 * area >= (1 + 2 * K) * h.size(2) * h.size(3)) return;
-      std::vector<SuffixGroup> gs;
-      for (auto& [size, g] : groups) gs.push_back(std::move(g));
-      plan.push_back(std::move(gs));
+      const int64_t r = h.size(2) / t.size(2);
+      model::Box w = model::aligned_box(fp, margin * r, r, h.size(2), h.size(3));
+      auto f = features[k];
+      auto [row, col] = feature::feature_position(f, t);
+      f.row = row - w.top / r;
+      f.col = col - w.left / r;
+      auto& g = groups[{w.height(), w.width()}];
+      g.features.push_back(k);
+      g.windows.push_back(w);
+      g.in_window.push_back(f);
+      area += w.height() * w.width();
     }
-    // Exact or not at all, as for the input crop.
-    try {
-      if (!full) full = compute(x, features, fps);
-      if (same_results(compute_suffix(x, plan, fps), *full)) {
-        suffix_ = std::move(plan);
+    // One forward and backward over K windows against one forward and K backward passes over the layer.
+    if (3 * area >= (1 + 2 * K) * h.size(2) * h.size(3)) return std::nullopt;
+    std::vector<SuffixGroup> gs;
+    for (auto& [size, g] : groups) gs.push_back(std::move(g));
+    plan.push_back(std::move(gs));
+  }
+  return plan;
+}
+
+void Attributor::plan_suffix() {
+  if (!opt_.layer_windows || !opt_.find_footprints) return;
+  const Stopwatch t0;
+  auto shapes = probe_taps();
+  const bool cropped = crop_.plan.box.height() != 0;
+  const auto& features = cropped ? crop_.features : opt_.features;
+  const auto& fps = cropped ? crop_.footprints : footprints_;
+  auto x = model::random_inputs(model_, {1, opt_.footprint.seed + 2});
+  if (cropped) x = model::crop_to(x, crop_.plan.box);
+  // Windows as tight as the stride between layer and feature allows first, then widened by one stride; the
+  // plain computation they must equal is made once. Unchecked, only the wider ones.
+  std::optional<std::vector<FeatureAttribution>> full;
+  for (int64_t margin : opt_.verify ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{1}) {
+    auto plan = suffix_windows(margin, shapes);
+    if (!plan) {
+      spdlog::info("plan: no layer windows (they do not apply or save nothing)");
+      return;
+    }
+    bool exact = !opt_.verify;
+    if (opt_.verify) {
+      try {
+        if (!full) full = compute(x, features, fps);
+        exact = same_results(compute_suffix(x, *plan, fps), *full);
+      } catch (const Error& e) {
+        spdlog::info("plan: no layer windows ({})", e.what());
         return;
       }
-    } catch (const Error& e) {
-      spdlog::debug("attribution on layer windows not used: {}", e.what());
+    }
+    if (exact) {
+      suffix_ = std::move(*plan);
+      plan_.suffix_margin = static_cast<int>(margin);
+      spdlog::info("plan: layer windows widened by {} stride(s), {} in {:.2f} s", margin,
+                   opt_.verify ? "checked equal to the whole layer" : "not checked (--no-verify)", t0.seconds());
       return;
     }
   }
-  spdlog::debug("attribution on layer windows not used: it differs from the full computation");
+  spdlog::info("plan: no layer windows (they differ from the full computation)");
 }
 
 std::vector<FeatureAttribution> Attributor::compute_suffix(const torch::Tensor& x,

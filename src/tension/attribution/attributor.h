@@ -3,10 +3,13 @@
 // per feature reaching all its attribution layers (paper §2-3, eq. 1-3).
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "tension/attribution/attribution_plan.h"
 #include "tension/attribution/terms.h"
+#include "tension/core/cache_dir.h"
 #include "tension/core/error.h"
 #include "tension/feature/feature.h"
 #include "tension/model/input_crop.h"
@@ -22,7 +25,7 @@ struct AttributorOptions {
   std::vector<feature::Feature> features;
   std::vector<std::string> layers;          // attribution layers: taps ("mixed3a", "features.4:in") or "input"
   bool keep_s = false;                      // keep the cropped S [N, C, h, w] per sample
-  model::ReceptiveFieldOptions footprint;   // random inputs used to find each feature's footprint
+  model::ReceptiveFieldOptions footprint;   // how footprints are found (layer arithmetic; measured on request)
   bool find_footprints = true;              // false: phi maps and S span the whole layer
   // Run on the input crop that covers the features' receptive fields, aligned to the network's stride, so
   // that every number equals the uncropped computation (checked on random inputs when planned; the full
@@ -32,7 +35,17 @@ struct AttributorOptions {
   // on the features' windows of it, one replica per feature, with one backward pass for all (again checked
   // equal to the full computation on random inputs when planned, and used only where it is cheaper).
   bool layer_windows = true;
+  // Check the input crop and the layer windows against the plain computation (on one random input) when
+  // planning; false only on explicit request (`tension attribute --no-verify`, recorded in run.json).
+  bool verify = true;
+  // Where plans are cached, keyed by everything they depend on (attribution_plan.h); empty: no cache.
+  std::string plan_cache = user_cache_dir();
+  // A plan to use as it is (a run store's own), instead of planning.
+  std::optional<AttributionPlan> plan;
 };
+
+// Where the attributor's plan came from.
+enum class PlanSource { planned, cache, given };
 
 struct LayerAttribution {
   model::Box footprint;        // positions of the layer the feature depends on; whole map for [N, C] layers
@@ -62,6 +75,8 @@ class Attributor {
   // Whether attribute() runs on the features' windows of the attribution layers (AttributorOptions::layer_windows).
   bool uses_layer_windows() const { return !suffix_.empty(); }
   const AttributorOptions& options() const { return opt_; }
+  const AttributionPlan& plan() const { return plan_; }
+  PlanSource plan_source() const { return plan_source_; }
   model::Model& model() const { return model_; }
 
  private:
@@ -89,10 +104,21 @@ class Attributor {
     std::vector<feature::Feature> in_window; // per feature, its position within its window's run
   };
   std::vector<std::vector<SuffixGroup>> suffix_;
+  AttributionPlan plan_;
+  PlanSource plan_source_ = PlanSource::planned;
 
+  void make_plan();
+  bool use_plan(const AttributionPlan& p);  // false when p does not fit these features and layers
+  std::string plan_key() const;
   void find_footprints();
   void plan_crop();
+  Crop crop_from(model::InputCrop plan) const;
   void plan_suffix();
+  // The activations of the taps on one random input (cropped when a crop is in use), for the layers' sizes.
+  std::vector<torch::Tensor> probe_taps();
+  // The layer windows widened by `margin` strides; nullopt where they do not apply or save nothing.
+  std::optional<std::vector<std::vector<SuffixGroup>>> suffix_windows(int64_t margin,
+                                                                      const std::vector<torch::Tensor>& shapes) const;
   std::vector<FeatureAttribution> compute(const torch::Tensor& x, const std::vector<feature::Feature>& features,
                                           const std::vector<std::vector<model::Box>>& footprints);
   std::vector<FeatureAttribution> compute_suffix(const torch::Tensor& x,

@@ -25,6 +25,13 @@ void register_attribute(CLI::App& app) {
   cmd->add_option("--limit", a.pass.limit, "only the first N images (0 = all)")->capture_default_str();
   cmd->add_flag("--keep-channels", a.pass.keep_channels, "store S summed over positions (for atlas and UMAP)");
   cmd->add_flag("--keep-s", a.pass.keep_s, "store the full S cropped to each feature's footprint");
+  cmd->add_flag("!--no-verify", a.verify,
+                "use the input crop and layer windows without checking them against the plain computation "
+                "(recorded in run.json)");
+  cmd->add_option("--plan-cache", a.plan_cache,
+                  "folder of cached plans ('' for none; default $TENSION_CACHE_DIR, $XDG_CACHE_HOME/tension or "
+                  "~/.cache/tension)")
+      ->capture_default_str();
   cmd->callback([] {
     a.model.device = global().device;
     RunManifest run(out, "attribute", global().argv);

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
 
+#include "tension/core/stopwatch.h"
 #include "tension/report/sections.h"
 #include "tension/analysis/inversion_check.h"
 
@@ -29,9 +29,9 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
   run["params"]["inversion_check"] = opt;
   const std::string dir = run.path("inversion-check");
   std::filesystem::remove_all(dir);  // a fresh check: the demo's model or options may have changed since
-  auto t0 = std::chrono::steady_clock::now();
+  const Stopwatch t0;
   auto res = analysis::inversion_check(m, ds, opt, dir);
-  run.add_timing("inversion check", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  run.add_timing("inversion check", t0.seconds());
   run.add_output("inversion-check/fig14.png", "App. F, Fig. 14: f_v / sd of S+ and S- inversions per layer");
   run.add_output("inversion-check/curves.csv", "every inversion's f_v per step (tension inversion-check's columns)");
   run.add_output("inversion-check/summary.csv", "per layer: fractions of pairs where S+ raised f_v, S- lowered it");

@@ -7,8 +7,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
-#include <chrono>
 
+#include "tension/core/stopwatch.h"
 #include "tension/attribution/attributor.h"
 #include "tension/report/sections.h"
 #include "tension/core/error.h"
@@ -79,9 +79,9 @@ void visualization_section(const data::Dataset& ds, model::Model& m, uint64_t se
     fig5[u] = {add(u, viz::Target::SPos, true), add(u, viz::Target::SNeg, true), inv_pos[u], inv_neg[u],
                add(u, viz::Target::Max, false), add(u, viz::Target::Min, false)};
   }
-  auto t0 = std::chrono::steady_clock::now();
+  const Stopwatch t0;
   auto results = viz::optimize_panels(m, panels, po);
-  run.add_timing("visualisation", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  run.add_timing("visualisation", t0.seconds());
 
   std::vector<double> sd;
   for (const auto& p : panels) {

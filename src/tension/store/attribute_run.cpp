@@ -12,12 +12,6 @@ namespace tension::store {
 void attribute_run(const AttributeOptions& a, RunManifest& run) {
   auto m = model::load_model(a.model);
   auto ds = data::open_dataset(a.data);
-  attribution::AttributorOptions ao;
-  for (const auto& f : a.features) ao.features.push_back(feature::parse_feature(f, a.cos_power));
-  ao.layers = a.layers;
-  ao.keep_s = a.pass.keep_s;
-  ao.footprint.seed = a.model.seed;
-  attribution::Attributor attributor(*m, ao);
 
   // The store's configuration: a resumed pass must match it.
   nlohmann::json config = {
@@ -31,6 +25,19 @@ void attribute_run(const AttributeOptions& a, RunManifest& run) {
       {"keep_s", a.pass.keep_s},
       {"seed", a.model.seed}};
   auto st = RunStore::open_for_writing(run.dir(), config);
+
+  attribution::AttributorOptions ao;
+  for (const auto& f : a.features) ao.features.push_back(feature::parse_feature(f, a.cos_power));
+  ao.layers = a.layers;
+  ao.keep_s = a.pass.keep_s;
+  ao.footprint.seed = a.model.seed;
+  ao.verify = a.verify;
+  ao.plan_cache = a.plan_cache;
+  // A resumed pass goes on with the plan its first part used.
+  if (auto stored = st->meta("plan"); !stored.is_null()) ao.plan = stored.get<attribution::AttributionPlan>();
+  attribution::Attributor attributor(*m, ao);
+  st->set_meta("plan", attributor.plan());
+
   nlohmann::json layout = nlohmann::json::array();
   for (size_t k = 0; k < a.features.size(); ++k) {
     nlohmann::json per_layer = nlohmann::json::array();
@@ -43,6 +50,10 @@ void attribute_run(const AttributeOptions& a, RunManifest& run) {
 
   run["params"] = a;
   run["layout"] = layout;
+  static const char* const kSources[] = {"planned", "cache", "store"};
+  run["plan"] = {{"source", kSources[static_cast<int>(attributor.plan_source())]},
+                 {"verified", attributor.plan().verified}, {"input_crop", attributor.plan().crop},
+                 {"layer_windows_margin", attributor.plan().suffix_margin}};
   run.write("running");
   auto rep = run_attribution_pass(attributor, *ds, *st, a.pass);
   run["results"] = {{"already_stored", rep.already_stored},

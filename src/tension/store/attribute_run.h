@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tension/core/cache_dir.h"
 #include "tension/core/manifest.h"
 #include "tension/model/model_source.h"
 #include "tension/store/attribution_pass.h"
@@ -20,11 +21,14 @@ struct AttributeOptions {
   std::vector<std::string> features, layers;   // feature specs; attribution layers (taps, or "input")
   int cos_power = 0;                           // direction features: dot*cos^p (0 = dot)
   PassOptions pass;
+  bool verify = true;                          // check the plan's speed-ups (false: `--no-verify`)
+  std::string plan_cache = user_cache_dir();   // where plans are cached; empty: none
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AttributeOptions, model, data, features, layers, cos_power, pass)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AttributeOptions, model, data, features, layers, cos_power, pass, verify,
+                                   plan_cache)
 
-// Attributes every image of the dataset into run.dir()/store.sqlite, resuming what an earlier pass stored; throws
-// tension::Error when the folder holds a run of another configuration.
+// Attributes every image of the dataset into run.dir()/store.sqlite, resuming what an earlier pass stored with
+// the plan stored with it; throws tension::Error when the folder holds a run of another configuration.
 void attribute_run(const AttributeOptions& opt, RunManifest& run);
 
 }  // namespace tension::store

@@ -4,9 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "tension/core/error.h"
+#include "tension/core/stopwatch.h"
 
 namespace tension::toy {
 
@@ -25,7 +25,7 @@ ToyStudy run_toy_study(const StudyConfig& config) {
     auto trained = train_restarts(tc);
     w.train_seconds = trained.train_seconds;
     w.final_loss = trained.final_loss;
-    const auto t0 = std::chrono::steady_clock::now();
+    const Stopwatch t0;
     w.heldout_loss = heldout_losses(tc, trained, heldout);
     w.best = best_restart(w.heldout_loss);
     w.model = trained.model(tc, w.best);
@@ -34,7 +34,7 @@ ToyStudy run_toy_study(const StudyConfig& config) {
     w.attribution = attribution_matrix(task, w.model);
     w.mass = diagonal_mass(w.attribution);
     w.tension = diagonal_tension(w.attribution);
-    w.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    w.eval_seconds = t0.seconds();
     spdlog::info("{} m={}: best restart {} of {}, held-out loss {:.3g}; domain loss max {:.3g}; off-diagonal "
                  "attribution {:.2f}% of the diagonal",
                  task.name(), m, tc.first_restart + w.best, tc.restarts, w.heldout_loss[w.best],
