@@ -45,6 +45,28 @@ TEST(Cli, LayersListsEveryTapWithShapesAndWritesAManifest) {
   }
 }
 
+// `--rf gradient` measures every field; on this network both ways give the same boxes, and each row says how it
+// was found (the params record the choice).
+TEST(Cli, LayersMeasureFieldsOnRequest) {
+  auto dir = temp_dir("cli_layers_rf");
+  std::string a, g;
+  ASSERT_EQ(run_command("(" + tension_cmd("layers fmnist-cnn --json") + " 2>/dev/null)", &a), 0) << a;
+  ASSERT_EQ(run_command("(" + tension_cmd("layers fmnist-cnn --json --rf gradient --out " + dir) + " 2>/dev/null)", &g),
+            0)
+      << g;
+  auto computed = nlohmann::json::parse(a), measured = nlohmann::json::parse(g);
+  ASSERT_EQ(computed.size(), measured.size());
+  for (size_t i = 0; i < computed.size(); ++i) {
+    EXPECT_EQ(computed[i]["receptive_field_from"], "arithmetic") << computed[i].dump();
+    EXPECT_EQ(measured[i]["receptive_field_from"], "gradient") << measured[i].dump();
+    EXPECT_EQ(computed[i]["receptive_field"], measured[i]["receptive_field"]) << computed[i]["layer"];
+  }
+  EXPECT_EQ(read_json(dir + "/run.json")["params"]["rf"], "gradient");
+  std::string bad;
+  EXPECT_NE(run_command(tension_cmd("layers fmnist-cnn --rf bogus"), &bad), 0);
+  EXPECT_NE(bad.find("--rf"), std::string::npos) << bad;
+}
+
 // The effective field of a spatial tap lies inside its exact receptive field's square, and the atlas's 0.2
 // crop inside the figures' 0.05 crop; dense taps have none.
 TEST(Cli, LayersShowTheEffectiveReceptiveField) {
