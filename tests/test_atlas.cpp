@@ -114,6 +114,18 @@ TEST(AtlasPoints, TopImagesAndTheSecondPassMatchTheStore) {
     // S outside the footprint is zero: the crop's sum over C, h, w is the layer's E (sum of S).
     EXPECT_NEAR(p.s[static_cast<int64_t>(k)].sum().item<double>(), r.e, 1e-3 * std::max(1.0, std::abs(r.e)));
   }
+
+  // The same pass on the run's own plan narrowed to this feature and layer (as atlas_run does): no planning, the
+  // same S.
+  auto stored = st->meta("plan");
+  ASSERT_FALSE(stored.is_null());
+  ao.plan = attribution::plan_of(stored.get<attribution::AttributionPlan>(), 0, 0);
+  attribution::Attributor narrowed(*m, ao);
+  EXPECT_EQ(narrowed.plan_source(), attribution::PlanSource::given);
+  EXPECT_EQ(narrowed.footprint(0, 0), attr.footprint(0, 0));
+  auto q = atlas::attribute_points(narrowed, *ds, images, po);
+  EXPECT_LT(max_rel_err(q.s, p.s), 1e-5);
+  EXPECT_LT(max_rel_err(q.fv, p.fv), 1e-5);
 }
 
 TEST(AtlasIcons, TargetIsTheUnitNormMeanInAbsoluteValue) {
@@ -257,6 +269,7 @@ TEST(AtlasCli, KilledIconStageResumesWithoutRedoingIcons) {
   ASSERT_GT(icons, 2u);
   // Icons are cropped to the effective receptive field at the paper's atlas threshold, a square box.
   EXPECT_EQ(rb["crop"]["threshold"].get<double>(), 0.2);
+  EXPECT_EQ(rb["attribution_plan"], "the run's");  // the second pass does not plan
   const auto box = rb["crop"]["box"];
   EXPECT_EQ(box[2].get<int>() - box[0].get<int>(), box[3].get<int>() - box[1].get<int>()) << box.dump();
   EXPECT_GT(box[2].get<int>() - box[0].get<int>(), 0) << box.dump();

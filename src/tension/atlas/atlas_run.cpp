@@ -135,7 +135,13 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   ao.features = {feature::parse_feature(feature_spec, cfg.value("cos_power", 0))};
   ao.layers = {layer_name};
   ao.keep_s = true;
+  ao.footprint.seed = cfg.value("seed", uint64_t{0});
+  // The run's own plan, narrowed to this feature and layer: no planning (runs stored before plans were kept plan).
+  if (auto stored = st.meta("plan"); !stored.is_null()) {
+    ao.plan = attribution::plan_of(stored.get<attribution::AttributionPlan>(), feature, layer);
+  }
   attribution::Attributor attributor(m, ao);
+  const bool run_plan = attributor.plan_source() == attribution::PlanSource::given;
   PointsOptions po;
   po.batch_size = opt.batch_size;
   auto points = attribute_points(attributor, ds, chosen_images, po);
@@ -264,6 +270,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
              {"fv_colour_limits", {fv_lo, fv_hi}},
              {"umap", {{"epochs", layout.epochs}, {"a", layout.a}, {"b", layout.b}, {"exact_knn", layout.exact_knn}}},
              {"crop", {{"threshold", opt.field.threshold}, {"box", rf}}},
+             {"attribution_plan", run_plan ? "the run's" : "planned"},
              {"seconds", t_all.seconds()}};
   spdlog::info("atlas: {} images, {} icons on a {}x{} grid in {}", n, cells.size(), opt.grid.n, opt.grid.n,
                run.dir());

@@ -24,6 +24,13 @@ std::string entry_path(const std::string& dir, const std::string& key) { return 
 
 }  // namespace
 
+AttributionPlan plan_of(const AttributionPlan& run_plan, size_t feature, size_t layer) {
+  AttributionPlan p = run_plan;
+  p.footprints = {{run_plan.footprints.at(feature).at(layer)}};
+  if (p.crop.height() > 0) p.crop_needed = {run_plan.crop_needed.at(feature)};
+  return p;
+}
+
 void to_json(nlohmann::json& j, const AttributionPlan& p) {
   j = {{"format", kPlanFormat},       {"footprints", p.footprints},       {"crop", p.crop},
        {"crop_stride", p.crop_stride}, {"crop_needed", p.crop_needed},    {"suffix_margin", p.suffix_margin},
@@ -38,7 +45,7 @@ void from_json(const nlohmann::json& j, AttributionPlan& p) {
     for (const auto& b : per_layer) p.footprints.back().push_back(box_of(b));
   }
   p.crop = box_of(j.at("crop"));
-  p.crop_stride = j.at("crop_stride").get<std::vector<int64_t>>();
+  p.crop_stride = j.at("crop_stride").get<std::map<std::string, int64_t>>();
   p.crop_needed.clear();
   for (const auto& b : j.at("crop_needed")) p.crop_needed.push_back(box_of(b));
   p.suffix_margin = j.at("suffix_margin").get<int>();

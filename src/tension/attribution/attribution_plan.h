@@ -5,6 +5,7 @@
 // features, layers and input size do not either.
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,11 +17,15 @@ namespace tension::attribution {
 struct AttributionPlan {
   std::vector<std::vector<model::Box>> footprints;  // [feature][layer]
   model::Box crop;                  // the input crop; empty: the whole input
-  std::vector<int64_t> crop_stride; // per tap of the attributor: input pixels per position (with a crop)
+  std::map<std::string, int64_t> crop_stride;  // per tap ("layer", "layer:in"): input pixels per position
   std::vector<model::Box> crop_needed;  // per feature: its position on the full input (with a crop)
   int suffix_margin = -1;           // layer windows widened by this many strides; -1: windows not used
   bool verified = true;             // the crop and windows were checked equal to the plain computation
 };
+
+// The plan of one feature and one attribution layer of a run's plan (the atlas's second pass): its footprint,
+// the run's input crop (which covers every feature's field, so this one's too) and layer windows.
+AttributionPlan plan_of(const AttributionPlan& run_plan, size_t feature, size_t layer);
 
 void to_json(nlohmann::json& j, const AttributionPlan& p);
 void from_json(const nlohmann::json& j, AttributionPlan& p);

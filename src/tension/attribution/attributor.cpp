@@ -108,15 +108,20 @@ bool Attributor::use_plan(const AttributionPlan& p) {
     if (per_layer.size() != L) return false;
   }
   const bool cropped = p.crop.height() > 0;
-  if (cropped && (p.crop_stride.size() != taps_.size() || p.crop_needed.size() != K)) return false;
-  for (int64_t s : p.crop_stride) {
-    if (s <= 0) return false;
+  std::vector<int64_t> stride;
+  if (cropped) {
+    if (p.crop_needed.size() != K) return false;
+    for (const auto& t : taps_) {
+      auto it = p.crop_stride.find(t.str());
+      if (it == p.crop_stride.end() || it->second <= 0) return false;
+      stride.push_back(it->second);
+    }
   }
   footprints_ = p.footprints;
-  crop_ = cropped ? crop_from({p.crop, p.crop_stride, p.crop_needed}) : Crop{};
+  crop_ = cropped ? crop_from({p.crop, stride, p.crop_needed}) : Crop{};
   suffix_.clear();
   if (p.suffix_margin >= 0) {
-    auto windows = suffix_windows(p.suffix_margin, probe_taps());
+    auto windows = suffix_windows(p.suffix_margin, probe_taps(), false);
     if (!windows) return false;
     suffix_ = std::move(*windows);
   }
@@ -241,7 +246,8 @@ void Attributor::plan_crop() {
                b.right, 100.0 * b.height() * b.width() / (in.height * in.width),
                opt_.verify ? "checked equal to the whole input" : "not checked (--no-verify)", t0.seconds());
   plan_.crop = c.plan.box;
-  plan_.crop_stride = c.plan.stride;
+  plan_.crop_stride.clear();
+  for (size_t i = 0; i < taps_.size(); ++i) plan_.crop_stride[taps_[i].str()] = c.plan.stride[i];
   plan_.crop_needed = c.plan.needed;
   crop_ = std::move(c);
 }
@@ -320,7 +326,7 @@ std::vector<torch::Tensor> Attributor::probe_taps() {
 }
 
 std::optional<std::vector<std::vector<Attributor::SuffixGroup>>> Attributor::suffix_windows(
-    int64_t margin, const std::vector<torch::Tensor>& shapes) const {
+    int64_t margin, const std::vector<torch::Tensor>& shapes, bool must_save) const {
   for (size_t i : layer_tap_) {
     if (i == kNone) return std::nullopt;  // pixel attribution needs the whole forward anyway
   }
@@ -354,7 +360,7 @@ std::optional<std::vector<std::vector<Attributor::SuffixGroup>>> Attributor::suf
       area += w.height() * w.width();
     }
     // One forward and backward over K windows against one forward and K backward passes over the layer.
-    if (3 * area >= (1 + 2 * K) * h.size(2) * h.size(3)) return std::nullopt;
+    if (must_save && 3 * area >= (1 + 2 * K) * h.size(2) * h.size(3)) return std::nullopt;
     std::vector<SuffixGroup> gs;
     for (auto& [size, g] : groups) gs.push_back(std::move(g));
     plan.push_back(std::move(gs));
@@ -375,7 +381,7 @@ void Attributor::plan_suffix() {
   // plain computation they must equal is made once. Unchecked, only the wider ones.
   std::optional<std::vector<FeatureAttribution>> full;
   for (int64_t margin : opt_.verify ? std::vector<int64_t>{0, 1} : std::vector<int64_t>{1}) {
-    auto plan = suffix_windows(margin, shapes);
+    auto plan = suffix_windows(margin, shapes, true);
     if (!plan) {
       spdlog::info("plan: no layer windows (they do not apply or save nothing)");
       return;

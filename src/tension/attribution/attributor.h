@@ -116,9 +116,11 @@ class Attributor {
   void plan_suffix();
   // The activations of the taps on one random input (cropped when a crop is in use), for the layers' sizes.
   std::vector<torch::Tensor> probe_taps();
-  // The layer windows widened by `margin` strides; nullopt where they do not apply or save nothing.
+  // The layer windows widened by `margin` strides; nullopt where they do not apply (or, with must_save, save
+  // nothing).
   std::optional<std::vector<std::vector<SuffixGroup>>> suffix_windows(int64_t margin,
-                                                                      const std::vector<torch::Tensor>& shapes) const;
+                                                                      const std::vector<torch::Tensor>& shapes,
+                                                                      bool must_save) const;
   std::vector<FeatureAttribution> compute(const torch::Tensor& x, const std::vector<feature::Feature>& features,
                                           const std::vector<std::vector<model::Box>>& footprints);
   std::vector<FeatureAttribution> compute_suffix(const torch::Tensor& x,
