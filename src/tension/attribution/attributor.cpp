@@ -121,7 +121,7 @@ bool Attributor::use_plan(const AttributionPlan& p) {
   crop_ = cropped ? crop_from({p.crop, stride, p.crop_needed}) : Crop{};
   suffix_.clear();
   if (p.suffix_margin >= 0) {
-    auto windows = suffix_windows(p.suffix_margin, probe_taps(), false);
+    auto windows = suffix_windows(p.suffix_margin, model_.run(probe_input(), taps_, {}).taps, false);
     if (!windows) return false;
     suffix_ = std::move(*windows);
   }
@@ -319,10 +319,9 @@ Error Attributor::not_feeding(size_t layer, const feature::Feature& f) const {
                ": it must come before the feature's layer");
 }
 
-std::vector<torch::Tensor> Attributor::probe_taps() {
+torch::Tensor Attributor::probe_input() const {
   auto x = model::random_inputs(model_, {1, opt_.footprint.seed + 2});
-  if (crop_.plan.box.height() != 0) x = model::crop_to(x, crop_.plan.box);
-  return model_.run(x, taps_, {}).taps;
+  return crop_.plan.box.height() != 0 ? model::crop_to(x, crop_.plan.box) : x;
 }
 
 std::optional<std::vector<std::vector<Attributor::SuffixGroup>>> Attributor::suffix_windows(
@@ -371,12 +370,11 @@ std::optional<std::vector<std::vector<Attributor::SuffixGroup>>> Attributor::suf
 void Attributor::plan_suffix() {
   if (!opt_.layer_windows || !opt_.find_footprints) return;
   const Stopwatch t0;
-  auto shapes = probe_taps();
+  const auto x = probe_input();
+  const auto shapes = model_.run(x, taps_, {}).taps;
   const bool cropped = crop_.plan.box.height() != 0;
   const auto& features = cropped ? crop_.features : opt_.features;
   const auto& fps = cropped ? crop_.footprints : footprints_;
-  auto x = model::random_inputs(model_, {1, opt_.footprint.seed + 2});
-  if (cropped) x = model::crop_to(x, crop_.plan.box);
   // Windows as tight as the stride between layer and feature allows first, then widened by one stride; the
   // plain computation they must equal is made once. Unchecked, only the wider ones.
   std::optional<std::vector<FeatureAttribution>> full;

@@ -114,8 +114,8 @@ class Attributor {
   void plan_crop();
   Crop crop_from(model::InputCrop plan) const;
   void plan_suffix();
-  // The activations of the taps on one random input (cropped when a crop is in use), for the layers' sizes.
-  std::vector<torch::Tensor> probe_taps();
+  // One random input (cropped when a crop is in use): the layer windows' sizes and their check come from it.
+  torch::Tensor probe_input() const;
   // The layer windows widened by `margin` strides; nullopt where they do not apply (or, with must_save, save
   // nothing).
   std::optional<std::vector<std::vector<SuffixGroup>>> suffix_windows(int64_t margin,

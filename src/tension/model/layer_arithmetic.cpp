@@ -42,9 +42,7 @@ std::string op_of(const Node& n) {
 int64_t as_int(int64_t v) { return v; }
 [[maybe_unused]] int64_t as_int(const c10::SymInt& v) { return v.expect_int(); }
 
-// The shape of output `nr` of n's forward op. LibTorch 1.13 keeps the recorded shape private and offers only a
-// zero tensor of it: one per node, once per graph (memoised by the caller).
-std::vector<int64_t> shape_of(const Node& n, uint32_t nr) { return n.input_metadata(nr).zeros_like().sizes().vec(); }
+
 
 // The last two entries of a per-dimension parameter (one entry: both axes; none: `otherwise`).
 template <class V>
@@ -128,6 +126,13 @@ std::optional<Box> LayerArithmetic::box(const torch::Tensor& t, const Box& at) {
   auto f = field(t);
   if (!f) return std::nullopt;
   return field_box(*f, at, source_h_, source_w_);
+}
+
+// LibTorch 1.13 keeps the recorded shape private and offers only a zero tensor of it: one per output, remembered.
+const std::vector<int64_t>& LayerArithmetic::shape_of(const Node& n, uint32_t nr) {
+  auto [it, fresh] = shapes_.try_emplace({&n, nr});
+  if (fresh) it->second = n.input_metadata(nr).zeros_like().sizes().vec();
+  return it->second;
 }
 
 LayerArithmetic::Walked LayerArithmetic::edge_field(const torch::autograd::Edge& e) {

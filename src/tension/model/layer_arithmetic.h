@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -57,11 +58,14 @@ class LayerArithmetic {
   Walked node_field(torch::autograd::Node* node);
   Walked edge_field(const torch::autograd::Edge& e);
   Walked walk(torch::autograd::Node* node);
+  // The shape of output `nr` of n's forward op.
+  const std::vector<int64_t>& shape_of(const torch::autograd::Node& n, uint32_t nr);
 
   torch::autograd::Node* source_node_;
   uint32_t source_nr_;
   int64_t source_h_, source_w_;
   std::unordered_map<torch::autograd::Node*, Walked> memo_;
+  std::map<std::pair<const torch::autograd::Node*, uint32_t>, std::vector<int64_t>> shapes_;
   std::string uncovered_;
 };
 
