@@ -77,6 +77,7 @@ std::vector<TapGeometry> tap_geometry_one_pass(Model& model, const std::vector<T
   ExactZerosGuard exact(model.device());
   RunOptions ro;
   ro.differentiable = true;
+  ro.want_output = true;  // the tapped forward analyse_cuts runs on the same taps: `tension layers` builds it once
   const bool arithmetic = opt.method == FieldMethod::arithmetic;
   auto res = model.run(random_inputs(model, {arithmetic ? 1 : opt.samples, opt.seed}), taps, ro);
   std::optional<LayerArithmetic> la;
