@@ -71,6 +71,28 @@ TEST_P(CutFixtures, ResidualBlockOutputIsACutItsInnerReluIsNot) {
   EXPECT_FALSE(tap(a, "fc").cut) << "the target's own value is not a cut";
 }
 
+// The attribution layer of each tap (paper §6's "preceding layer"): the nearest post-ReLU tap on every path from
+// the input, read off the dominator tree, against the answers known by construction.
+TEST_P(CutFixtures, PrecedingCutIsTheNearestPostReluLayerOnEveryPath) {
+  auto r = model::analyse_cuts(*cuts_model("residual_" + GetParam() + ".pt"));
+  EXPECT_EQ(tap(r, "conv0").preceding_cut, "");
+  EXPECT_EQ(tap(r, "relu0").preceding_cut, "") << "a tap is not its own preceding cut";
+  EXPECT_EQ(tap(r, "block.conv1").preceding_cut, "relu0");
+  EXPECT_EQ(tap(r, "block.conv2").preceding_cut, "block.relu1") << "relu1 is on every path to conv2";
+  EXPECT_EQ(tap(r, "block").preceding_cut, "relu0") << "the skip connection bypasses relu1";
+  EXPECT_EQ(tap(r, "conv3").preceding_cut, "block") << "named by the first tap holding the value";
+  EXPECT_EQ(tap(r, "fc").preceding_cut, "relu3");
+
+  auto m = cuts_model("parallel_" + GetParam() + ".pt");
+  // An extra tap: the pre-activation of relu_out, where a feature of relu_out is read.
+  auto p = model::analyse_cuts(*m, nullptr, {{"relu_out", model::TapSide::Input}});
+  EXPECT_EQ(tap(p, "block.relu_a").preceding_cut, "stem_relu");
+  EXPECT_EQ(tap(p, "block.conv_b").preceding_cut, "block.relu_bb");
+  EXPECT_EQ(tap(p, "block").preceding_cut, "stem_relu") << "the branches' ReLUs are no cut of their concatenation";
+  EXPECT_EQ(tap(p, "conv_out").preceding_cut, "block");
+  EXPECT_EQ(p.taps.back().preceding_cut, "block");
+}
+
 TEST_P(CutFixtures, ConcatenatedBranchesAreACutTheBranchesAreNot) {
   auto m = cuts_model("parallel_" + GetParam() + ".pt");
   auto a = model::analyse_cuts(*m);
@@ -110,10 +132,12 @@ TEST(GraphCuts, CompletenessDefaultsToTheCutsAndMarksOtherRelus) {
 
 TEST(GraphCuts, TorchvisionGooglenetCutsAreItsBlocks) {
   auto m = model::load_torchscript(testdata("ts_googlenet_scripted.pt"), model::InputSpec{});
-  auto cuts = post_relu_cuts(model::analyse_cuts(*m));
-  EXPECT_EQ(cuts, (std::vector<std::string>{"conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a",
+  auto a = model::analyse_cuts(*m);
+  EXPECT_EQ(post_relu_cuts(a), (std::vector<std::string>{"conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a",
                                             "inception4b", "inception4c", "inception4d", "inception4e",
                                             "inception5a", "inception5b"}));
+  EXPECT_EQ(tap(a, "inception4a").preceding_cut, "inception3b");
+  EXPECT_EQ(tap(a, "fc").preceding_cut, "inception5b");
 }
 
 const std::vector<std::string> kInceptionV1Cuts = {"conv2d0", "conv2d1", "conv2d2", "mixed3a", "mixed3b",
@@ -127,6 +151,12 @@ TEST(GraphCuts, InceptionV1CompletenessRunsThroughTheBlockOutputs) {
   // 3 stem ReLUs, then per block 2 bottleneck and 4 branch ReLUs.
   EXPECT_EQ(a.total_relus, 3 + 9 * 6);
   EXPECT_EQ(tap(a, "mixed3a").relus_before, 9);
+  // The paper's example (§6, Fig 8): mixed4a's features are attributed to mixed3b.
+  EXPECT_EQ(tap(a, "mixed4a").preceding_cut, "mixed3b");
+  EXPECT_EQ(tap(a, "mixed4a_pre_relu").preceding_cut, "mixed3b");
+  EXPECT_EQ(tap(a, "mixed4d").preceding_cut, "mixed4c");
+  EXPECT_EQ(tap(a, "mixed3a_3x3_pre_relu_conv").preceding_cut, "mixed3a_3x3_bottleneck");
+  EXPECT_EQ(tap(a, "conv2d0").preceding_cut, "");
   EXPECT_FALSE(tap(a, "mixed3a_3x3").cut);
   EXPECT_TRUE(tap(a, "mixed3a_pre_relu").cut);
   EXPECT_FALSE(tap(a, "mixed3a_pre_relu").post_relu);

@@ -30,7 +30,7 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field, mod
   auto cuts = model::analyse_cuts(m);
   LayerTable t;
   t.header = {"layer", "kind", "shape (C x H x W)", "centre unit", "receptive field [top,bottom) x [left,right)",
-              "RF size", "RF from", "cut", "ReLUs before"};
+              "RF size", "RF from", "cut", "ReLUs before", "attribution layer"};
   if (effective_field) {
     t.header.push_back("effective RF 0.05");
     t.header.push_back("effective RF 0.2");
@@ -44,8 +44,9 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field, mod
     std::string cut = c.cut ? (c.post_relu ? "yes, post-ReLU" : "yes") : "no";
     if (!c.same_as.empty()) cut += " (= " + c.same_as + ")";
     const std::string relus = std::to_string(c.relus_before) + "/" + std::to_string(cuts.total_relus);
+    const std::string preceding = c.preceding_cut.empty() ? "-" : c.preceding_cut;
     if (!g.error.empty()) {
-      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", "-", cut, relus});
+      t.rows.push_back({g.tap.layer, kind, "-", "-", g.error, "-", "-", cut, relus, preceding});
       if (effective_field) t.rows.back().insert(t.rows.back().end(), {"-", "-"});
       t.json.push_back({{"layer", g.tap.layer}, {"kind", kind}, {"error", g.error}, {"cut", c.cut}});
       continue;
@@ -55,7 +56,7 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field, mod
                       std::to_string(g.rf.left) + "," + std::to_string(g.rf.right) + ")";
     t.rows.push_back({g.tap.layer, kind, shape_str(g.shape), unit, box,
                       std::to_string(g.rf.height()) + "x" + std::to_string(g.rf.width()), model::to_string(g.method),
-                      cut, relus});
+                      cut, relus, preceding});
     t.json.push_back({{"layer", g.tap.layer},
                       {"kind", kind},
                       {"shape", g.shape},
@@ -67,6 +68,7 @@ LayerTable layer_table(model::Model& m, uint64_t seed, bool effective_field, mod
                       {"post_relu", c.post_relu},
                       {"same_as", c.same_as},
                       {"relus_before", c.relus_before},
+                      {"attribution_layer", c.preceding_cut},
                       {"total_relus", cuts.total_relus}});
     if (!effective_field) continue;
     if (!g.spatial) {

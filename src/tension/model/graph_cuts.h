@@ -17,6 +17,9 @@ struct TapCut {
   bool post_relu = false;    // a ReLU output, or a concatenation of ReLU outputs (an inception block)
   int relus_before = 0;      // ReLU operations the tap's value depends on, its own included
   std::string same_as;       // an earlier-listed tap holding the same value (a container and its last child)
+  // The attribution layer of a feature read here (paper §6: "the preceding layer"): the nearest post-ReLU tap
+  // that every path from the input to this tap crosses (its first-listed name); empty when there is none.
+  std::string preceding_cut;
 };
 
 struct CutAnalysis {
