@@ -22,11 +22,10 @@ import time
 
 import numpy as np
 import torch
-import torchvision
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "python"))
-from fixture_torchvision import googlenet  # noqa: E402  (the tests' seeded, He-initialised googlenet)
+from fixture_torchvision import googlenet, random_png_folder  # noqa: E402  (the tests' seeded googlenet)
 
 build = sys.argv[1]
 K = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -163,11 +162,7 @@ np.save(out, torch.cat(E).numpy())
 
 def whole_processes():
     images = os.path.join(tmp, "images")
-    os.makedirs(images)
-    gen = torch.Generator().manual_seed(1)
-    for i in range(N):
-        torchvision.io.write_png((torch.rand(3, 224, 224, generator=gen) * 255).to(torch.uint8),
-                                 os.path.join(images, f"{i:05d}.png"))
+    random_png_folder(images, N, 1)
     weights = os.path.join(tmp, "googlenet_state.pt")
     torch.save(model.state_dict(), weights)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")

@@ -132,6 +132,26 @@ TEST(Selection, RankingRulesAndTheMtiInterval) {
   EXPECT_EQ(sel[2].rank, 3);
 }
 
+TEST(Selection, NormRulesRankByTheNormAloneWithTiesInDatasetOrder) {
+  std::vector<analysis::SelectionItem> items(5);
+  const double l1[] = {1, 4, 4, 0.5, 3}, l2[] = {0.9, 1, 2, 3, 0.1}, l21[] = {2, 0, 1, 5, 5};
+  for (int64_t i = 0; i < 5; ++i) {
+    items[i].image = 10 + i;
+    items[i].fv = -100.0 * i;  // no condition on f_v, unlike mti
+    items[i].l1 = l1[i];
+    items[i].l2 = l2[i];
+    items[i].l21 = l21[i];
+  }
+  analysis::SelectionOptions o;
+  o.k = 3;
+  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("l1"), o)),
+            (std::vector<int64_t>{11, 12, 14}));
+  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("l2"), o)),
+            (std::vector<int64_t>{13, 12, 11}));
+  EXPECT_EQ(images_of(items, analysis::select(items, analysis::parse_rules("l21"), o)),
+            (std::vector<int64_t>{13, 14, 10}));
+}
+
 TEST(Selection, SpatialAndChannelReadPooledPercentiles) {
   // Three positions per image. Image 0: excitation at 0, inhibition at 2 (spatial); image 1: both at 1
   // (channel); the rest weak.
@@ -184,7 +204,7 @@ TEST(Selection, PercentileTiesAtTheExtremeStillSelect) {
 TEST(Selection, BadRulesAreClearErrors) {
   std::string msg = tension::testing::error_of([] { analysis::parse_rules("mti+tense"); });
   EXPECT_NE(msg.find("tense"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("mei, mii, zero, spatial, channel or mti"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("mei, mii, zero, spatial, channel, mti, l1, l2 or l21"), std::string::npos) << msg;
   std::vector<analysis::SelectionItem> no_maps{item(0, 1, 1, 0, 1, {}, {})};
   msg = tension::testing::error_of([&] { analysis::select(no_maps, {analysis::Rule::Channel}, {}); });
   EXPECT_NE(msg.find("phi maps"), std::string::npos) << msg;

@@ -136,6 +136,43 @@ TEST(Zoo, TruncatedRunsMatchFullRunsAndStopEarly) {
   }
 }
 
+// Chains run from any layer (the attribution engine's layer windows): from every tap, the later taps and the
+// output equal those of the full forward, and so do their gradients with respect to the tap; the gradient flows
+// to the fed tensor. InceptionV1's branches cannot be cut at a layer: a clear error.
+TEST(Zoo, ChainsRunFromAnyLayerAsTheFullForward) {
+  for (const char* name : {"fmnist-cnn-bn", "toy-mlp", "vgg11"}) {
+    SCOPED_TRACE(name);
+    auto m = zoo_model(name);
+    auto names = layer_names(*m);
+    auto x = input_for(*m);
+    std::vector<Tap> taps;
+    for (const auto& n : names) {
+      taps.push_back({n, TapSide::Input});
+      taps.push_back({n, TapSide::Output});
+    }
+    auto full = m->run(x, taps, run_options(true, true));
+    for (size_t s = 0; s + 1 < taps.size(); ++s) {
+      const std::vector<Tap> later(taps.begin() + static_cast<std::ptrdiff_t>(s) + 1, taps.end());
+      auto part = m->run_from(taps[s], full.taps[s].detach(), later, run_options(true, true));
+      ASSERT_EQ(part.taps.size(), later.size()) << taps[s].str();
+      for (size_t k = 0; k < later.size(); ++k) {
+        EXPECT_TRUE(torch::allclose(part.taps[k], full.taps[s + 1 + k], 1e-6, 1e-6)) << taps[s].str() << " -> "
+                                                                                     << later[k].str();
+      }
+      EXPECT_TRUE(torch::allclose(part.output, full.output, 1e-6, 1e-6)) << taps[s].str();
+      auto g = torch::autograd::grad({part.output.sum()}, {part.input})[0];
+      auto g_full = torch::autograd::grad({full.output.sum()}, {full.taps[s]}, {}, true)[0];
+      EXPECT_TRUE(torch::allclose(g, g_full, 1e-5, 1e-6)) << "gradient at " << taps[s].str();
+    }
+    auto msg = error_of([&] { m->run_from(taps[4], full.taps[4], {taps[2]}); });
+    EXPECT_NE(msg.find("does not come after"), std::string::npos) << msg;
+  }
+  auto inception = zoo_model("inception-v1");
+  auto h = torch::rand({1, 192, 28, 28});
+  auto msg = error_of([&] { inception->run_from({"maxpool1", TapSide::Output}, h, {{"mixed3a", TapSide::Output}}); });
+  EXPECT_NE(msg.find("cannot run from an intermediate layer"), std::string::npos) << msg;
+}
+
 TEST(Zoo, TapsComeBackInRequestOrderWithRepeats) {
   auto m = zoo_model("fmnist-cnn");
   auto x = example_input(*m, 2);

@@ -48,6 +48,15 @@ def googlenet():
     return m
 
 
+def random_png_folder(folder, n, seed, size=224):
+    """n seeded uniform-noise RGB PNGs, 00000.png ... (the benchmarks' image folders)."""
+    os.makedirs(folder)
+    gen = torch.Generator().manual_seed(seed)
+    for i in range(n):
+        torchvision.io.write_png((torch.rand(3, size, size, generator=gen) * 255).to(torch.uint8),
+                                 os.path.join(folder, f"{i:05d}.png"))
+
+
 def narrow_classifier(m):
     """The stock classifiers (25088x4096 in VGG11) would make files of hundreds of MB; 64-wide ones keep the
     architecture's shape."""

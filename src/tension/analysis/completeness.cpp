@@ -9,6 +9,7 @@
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
+#include "tension/feature/feature.h"
 #include "tension/model/graph_cuts.h"
 
 namespace tension::analysis {
@@ -21,12 +22,8 @@ std::vector<std::string> random_logits(model::Model& m, int k, uint64_t seed) {
   model::RunOptions ro;
   auto probe = torch::zeros({1, m.input_spec().channels, m.input_spec().height, m.input_spec().width});
   auto units = m.run(probe.to(m.device()), {{last, model::TapSide::Output}}, ro).taps[0].size(1);
-  auto gen = at::detail::createCPUGenerator(seed);
-  auto perm = torch::randperm(units, gen);
   std::vector<std::string> out;
-  for (int64_t i = 0; i < std::min<int64_t>(k, units); ++i) {
-    out.push_back(last + ":" + std::to_string(perm[i].item<int64_t>()));
-  }
+  for (int64_t u : feature::random_units(units, k, seed)) out.push_back(last + ":" + std::to_string(u));
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -13,8 +13,22 @@
 
 namespace tension::analysis {
 
+SelectionItem selection_item(store::AttributionRecord row) {
+  SelectionItem it;
+  it.image = row.image;
+  it.fv = row.fv;
+  it.e_pos = row.e_pos;
+  it.e_neg = row.e_neg;
+  it.l1 = row.l1;
+  it.l2 = row.l2;
+  it.l21 = row.l21;
+  it.phi_pos = std::move(row.phi_pos);
+  it.phi_neg = std::move(row.phi_neg);
+  return it;
+}
+
 FeatureView::FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data,
-                         size_t feature, size_t layer, FeatureViewOptions opt)
+                         size_t feature, size_t layer, FeatureViewOptions opt, std::optional<model::Box> field)
     : data_(data), model_(model), opt_(opt) {
   const auto& cfg = store.config();
   if (feature >= cfg["features"].size()) {
@@ -34,22 +48,15 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
   for (auto& r : store.images()) by_index[r.index] = r;
   for (auto& row : store.attributions(true)) {
     if (row.feature != static_cast<int64_t>(feature) || row.layer != static_cast<int64_t>(layer)) continue;
-    SelectionItem it;
-    it.image = row.image;
-    it.fv = row.fv;
-    it.e_pos = row.e_pos;
-    it.e_neg = row.e_neg;
-    it.l1 = row.l1;
-    it.phi_pos = std::move(row.phi_pos);
-    it.phi_neg = std::move(row.phi_neg);
-    items_.push_back(std::move(it));
     records_.push_back(by_index.at(row.image));
+    items_.push_back(selection_item(std::move(row)));
   }
   if (items_.empty()) throw Error("the run holds no attributions yet for " + feature_spec_ + " at " + layer_);
 
   // Geometry at the model's input size: the feature's receptive field and the attribution layer's size.
   const auto& in = model_.input_spec();
-  rf_ = feature_field(model_, feature::parse_feature(feature_spec_, cfg.value("cos_power", 0)), opt_.field);
+  rf_ = field ? *field
+             : feature_field(model_, feature::parse_feature(feature_spec_, cfg.value("cos_power", 0)), opt_.field);
   if (layer_ == attribution::kInputLayer) {
     layer_h_ = in.height;
     layer_w_ = in.width;

@@ -3,6 +3,7 @@
 // the pictures a researcher looks at (crops to the feature's receptive field, with their ± overlays).
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@
 
 namespace tension::analysis {
 
+// A run store row as the selection rules read it (its phi maps moved in).
+SelectionItem selection_item(store::AttributionRecord row);
+
 struct FeatureViewOptions {
   int64_t canvas = 160;          // side of a crop as drawn, in pixels
   double blur_fraction = 2.0 / 512;  // blur sd as a fraction of the image side (the paper: 2 px at 512)
@@ -26,9 +30,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FeatureViewOptions, canvas, blur_fraction, ov
 class FeatureView {
  public:
   // feature and layer index into the run's config. model and data must be the run's (the CLI rebuilds them
-  // from the store's config).
+  // from the store's config). `field`: the crop when the caller has it already (features at one position of a
+  // layer, drawn side by side); otherwise the feature's effective receptive field is measured.
   FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data, size_t feature,
-              size_t layer, FeatureViewOptions opt = {});
+              size_t layer, FeatureViewOptions opt = {}, std::optional<model::Box> field = std::nullopt);
 
   const std::vector<SelectionItem>& items() const { return items_; }
   const store::ImageRecord& record(size_t item) const { return records_[item]; }
@@ -48,6 +53,8 @@ class FeatureView {
   // The crop with its ± overlay over a grey copy: [3, S, S]. Needs the layer to have positions.
   torch::Tensor overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range,
                              int64_t side = 0) const;
+  // Whether the attribution layer has positions (overlays need them).
+  bool has_positions() const { return layer_h_ > 0; }
   // The side at which pages keep crops for the browser to scale: the field's own, at most the canvas size.
   int64_t page_side() const;
 

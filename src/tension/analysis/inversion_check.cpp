@@ -140,21 +140,6 @@ void write_mtis(const std::string& path, const std::vector<std::string>& layers,
   fs::rename(path + ".tmp", path);
 }
 
-// Channels of a layer where its features are read.
-int64_t layer_channels(model::Model& m, const std::string& layer, uint64_t seed) {
-  auto act = m.run(model::random_inputs(m, {1, seed}), {feature::feature_tap(m, layer)}, {}).taps[0];
-  return act.size(1);
-}
-
-// `count` random units of `channels`, ascending (all of them when there are fewer).
-std::vector<int64_t> random_units(int64_t channels, int64_t count, uint64_t seed) {
-  auto perm = torch::randperm(channels, at::make_generator<at::CPUGeneratorImpl>(seed), torch::kLong);
-  std::vector<int64_t> units;
-  for (int64_t i = 0; i < std::min(channels, count); ++i) units.push_back(perm[i].item<int64_t>());
-  std::sort(units.begin(), units.end());
-  return units;
-}
-
 // What decides the numbers of a check (not the batch size, which changes speed only).
 nlohmann::json protocol_json(model::Model& m, const data::Dataset& ds, const InversionCheckOptions& opt,
                              const std::vector<std::string>& through, int64_t canvas) {
@@ -378,7 +363,7 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
   std::ofstream curves(curves_path, std::ios::app);
   size_t batches = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const auto units = random_units(layer_channels(m, layers[i], opt.seed), opt.units, opt.seed + i);
+    const auto units = feature::random_units(feature::feature_channels(m, layers[i], opt.seed), opt.units, opt.seed + i);
     std::vector<feature::Feature> features;
     for (int64_t u : units) features.push_back(feature::parse_feature(layers[i] + ":" + std::to_string(u)));
     const size_t total = units.size() * static_cast<size_t>(opt.mtis);

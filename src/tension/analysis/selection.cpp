@@ -60,6 +60,12 @@ double score(Rule r, const SelectionItem& it, const Pool& p, const SelectionOpti
     case Rule::Mti:
       if (!(it.fv > opt.mti_low_sd * p.fv_sd && it.fv < opt.mti_high_sd * p.fv_sd)) return kFails;
       return it.l1;
+    case Rule::L1:
+      return it.l1;
+    case Rule::L2:
+      return it.l2;
+    case Rule::L21:
+      return it.l21;
     case Rule::Spatial: {  // excitation and inhibition at different places: how far both extremes go past
       float lo = std::numeric_limits<float>::infinity(), hi = -lo;
       for (size_t i = 0; i < it.phi_pos.size(); ++i) {
@@ -103,6 +109,9 @@ std::string rule_name(Rule r) {
     case Rule::Spatial: return "spatial";
     case Rule::Channel: return "channel";
     case Rule::Mti: return "mti";
+    case Rule::L1: return "l1";
+    case Rule::L2: return "l2";
+    case Rule::L21: return "l21";
   }
   return "?";
 }
@@ -113,7 +122,8 @@ std::vector<Rule> parse_rules(const std::string& spec) {
   std::string name;
   while (std::getline(in, name, '+')) {
     bool found = false;
-    for (Rule r : {Rule::Mei, Rule::Mii, Rule::Zero, Rule::Spatial, Rule::Channel, Rule::Mti}) {
+    for (Rule r : {Rule::Mei, Rule::Mii, Rule::Zero, Rule::Spatial, Rule::Channel, Rule::Mti, Rule::L1, Rule::L2,
+                   Rule::L21}) {
       if (rule_name(r) == name) {
         rules.push_back(r);
         found = true;
@@ -121,7 +131,7 @@ std::vector<Rule> parse_rules(const std::string& spec) {
     }
     if (!found) {
       throw Error("unknown selection rule '" + name + "' in '" + spec +
-                  "': use mei, mii, zero, spatial, channel or mti, joined by '+' to combine");
+                  "': use mei, mii, zero, spatial, channel, mti, l1, l2 or l21, joined by '+' to combine");
     }
   }
   if (rules.empty()) throw Error("empty selection rule");

@@ -12,11 +12,13 @@ namespace tension::analysis {
 // One image's attribution of the feature to one layer, as the run store holds it.
 struct SelectionItem {
   int64_t image = 0;                     // dataset index
-  double fv = 0, e_pos = 0, e_neg = 0, l1 = 0;
+  double fv = 0, e_pos = 0, e_neg = 0, l1 = 0, l2 = 0, l21 = 0;  // the run store's norms of S
   std::vector<float> phi_pos, phi_neg;   // [h * w] over the footprint (equal sizes across items)
 };
 
-enum class Rule { Mei, Mii, Zero, Spatial, Channel, Mti };
+// l1, l2, l21: the largest ||S||_1, ||S||_2 (over the whole vector) or L2,1 norm, with no condition on f_v (the
+// uniqueness experiment's selectors, paper §6).
+enum class Rule { Mei, Mii, Zero, Spatial, Channel, Mti, L1, L2, L21 };
 
 struct SelectionOptions {
   int64_t k = 10;

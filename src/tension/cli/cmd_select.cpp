@@ -9,8 +9,9 @@ namespace tension::cli {
 void register_select(CLI::App& app) {
   static analysis::SelectOptions a;
   static std::string out;
-  auto* cmd = app.add_subcommand("select", "select images by rule (mei, mii, zero, spatial, channel, mti) from a "
-                                           "run, with ± attribution maps, the E± scatter and an interactive page");
+  auto* cmd = app.add_subcommand("select", "select images by rule (mei, mii, zero, spatial, channel, mti, l1, l2, "
+                                           "l21) from a run, with ± attribution maps, the E± scatter and an "
+                                           "interactive page");
   cmd->add_option("run", a.run, "run folder written by tension attribute")->required();
   cmd->add_option("--out,-o", out, "output folder (default RUN/select)");
   cmd->add_option("--feature,-f", a.feature, "the run's feature, by index or spec")->capture_default_str();

@@ -37,5 +37,6 @@ void register_spectrum(CLI::App& app);
 void register_toy(CLI::App& app);
 void register_atlas(CLI::App& app);
 void register_inversion_check(CLI::App& app);
+void register_uniqueness(CLI::App& app);
 
 }  // namespace tension::cli

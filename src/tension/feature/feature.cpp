@@ -1,5 +1,6 @@
 #include "tension/feature/feature.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "tension/core/error.h"
@@ -49,6 +50,18 @@ model::Tap feature_tap(const model::Model& m, const std::string& layer) {
     if (l.name == layer && l.kind == "ReLU") return {layer, model::TapSide::Input};
   }
   return {layer, model::TapSide::Output};
+}
+
+int64_t feature_channels(model::Model& m, const std::string& layer, uint64_t seed) {
+  return m.run(model::random_inputs(m, {1, seed}), {feature_tap(m, layer)}, {}).taps[0].size(1);
+}
+
+std::vector<int64_t> random_units(int64_t channels, int64_t count, uint64_t seed) {
+  auto perm = torch::randperm(channels, at::make_generator<at::CPUGeneratorImpl>(seed), torch::kLong);
+  std::vector<int64_t> units;
+  for (int64_t i = 0; i < std::min(channels, count); ++i) units.push_back(perm[i].item<int64_t>());
+  std::sort(units.begin(), units.end());
+  return units;
 }
 
 std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tensor& act) {

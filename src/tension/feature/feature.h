@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tension/model/model.h"
 #include "tension/model/receptive_field.h"
@@ -28,6 +29,13 @@ Feature parse_feature(const std::string& spec, int cos_power = 0);
 // Where f_v is read: the layer's pre-activation when the model offers one ("X_pre_relu" on the native
 // InceptionV1, "X:in" when X is a ReLU), the layer itself otherwise.
 model::Tap feature_tap(const model::Model& m, const std::string& layer);
+
+// The channels of a layer where its features are read (one forward of a random input).
+int64_t feature_channels(model::Model& m, const std::string& layer, uint64_t seed = 0);
+
+// `count` distinct random channels of `channels` (all of them when there are fewer), ascending: the paper's
+// "random units" of a layer.
+std::vector<int64_t> random_units(int64_t channels, int64_t count, uint64_t seed);
 
 // The position the feature reads in a [N, C, H, W] activation (the centre unless given); throws when outside.
 std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tensor& act);

@@ -73,10 +73,15 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
       panel_header(gp, p.title, p.xlabel, p.ylabel, p.key);
       gp << (p.fixed_y ? "set yrange [" + std::to_string(p.ymin) + ":" + std::to_string(p.ymax) + "]\n"
                        : std::string("set autoscale y\n"));
+      gp << (p.fixed_x ? "set xrange [" + std::to_string(p.xmin) + ":" + std::to_string(p.xmax) + "]\n"
+                       : std::string("set autoscale x\n"));
       gp << "plot ";
       for (size_t i = 0; i < p.series.size(); ++i) {
-        gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++
-           << " using 1:2 with linespoints lw 2 pt 7 title " << gnuplot_quote(p.series[i].name);
+        const auto& s = p.series[i];
+        gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++ << " using 1:2 with "
+           << (s.points ? "linespoints lw 2 pt 7" : "lines lw 1.5") << " dt " << s.dash;
+        if (!s.colour.empty()) gp << " lc rgb " << gnuplot_quote(s.colour);
+        gp << " title " << gnuplot_quote(s.name);
       }
       gp << "\n";
     }

@@ -3,13 +3,21 @@
 // edit and re-render them.
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace tension::render {
 
 struct Series {
+  Series(std::string name = {}, std::vector<double> x = {}, std::vector<double> y = {}, std::string colour = {},
+         int dash = 1, bool points = true)
+      : name(std::move(name)), x(std::move(x)), y(std::move(y)), colour(std::move(colour)), dash(dash),
+        points(points) {}
   std::string name;
   std::vector<double> x, y;
+  std::string colour;  // "#rrggbb"; empty: gnuplot's next colour
+  int dash;            // gnuplot dashtype: 1 solid, 2 dashed, 3 dotted
+  bool points;         // false: a plain line (bounds, references)
 };
 
 struct LinePanel {
@@ -19,6 +27,8 @@ struct LinePanel {
   std::vector<Series> series;
   bool fixed_y = false;        // use [ymin, ymax] instead of autoscale
   double ymin = 0, ymax = 1;
+  bool fixed_x = false;        // use [xmin, xmax] instead of autoscale
+  double xmin = 0, xmax = 1;
   std::string key = "bottom left";  // gnuplot key position, placed where the curves are not
 };
 

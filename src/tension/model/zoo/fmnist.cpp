@@ -33,6 +33,9 @@ class FmnistCnn : public ZooNet {
   }
 
   torch::Tensor forward(const torch::Tensor& x, TapRecorder& rec) override { return run_steps(steps_, x, rec); }
+  std::optional<torch::Tensor> forward_from(const Tap& source, const torch::Tensor& h, TapRecorder& rec) override {
+    return run_steps_from(steps_, source, h, rec);
+  }
 
  private:
   // convI (3x3, same size), bnI when batch-normalised, reluI.

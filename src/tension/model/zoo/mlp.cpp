@@ -28,6 +28,9 @@ class ToyMlp : public ZooNet {
   }
 
   torch::Tensor forward(const torch::Tensor& x, TapRecorder& rec) override { return run_steps(steps_, x, rec); }
+  std::optional<torch::Tensor> forward_from(const Tap& source, const torch::Tensor& h, TapRecorder& rec) override {
+    return run_steps_from(steps_, source, h, rec);
+  }
 
  private:
   std::vector<NamedStep> steps_;

@@ -19,6 +19,8 @@ class NativeZooModel final : public ZooModel {
   const InputSpec& input_spec() const override { return net_->input_spec(); }
   const std::vector<LayerInfo>& layers() const override { return net_->layers(); }
   RunResult run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt = {}) override;
+  RunResult run_from(const Tap& source, const torch::Tensor& h, const std::vector<Tap>& taps,
+                     const RunOptions& opt = {}) override;
   void to(torch::Device device) override;
   torch::Device device() const override { return device_; }
   std::string weights_id() const override { return weights_id_; }

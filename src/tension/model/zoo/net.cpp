@@ -30,13 +30,29 @@ std::vector<NamedStep> ZooNet::sequential_steps(torch::nn::Sequential& seq, cons
   return steps;
 }
 
-torch::Tensor run_steps(std::vector<NamedStep>& steps, torch::Tensor x, TapRecorder& rec) {
-  for (auto& s : steps) {
-    if (rec.in(s.name, x)) return {};
-    x = s.module.forward(x);
-    rec.out(s.name, x);
+namespace {
+torch::Tensor run_steps_at(std::vector<NamedStep>& steps, size_t first, torch::Tensor x, TapRecorder& rec) {
+  for (size_t i = first; i < steps.size(); ++i) {
+    if (rec.in(steps[i].name, x)) return {};
+    x = steps[i].module.forward(x);
+    rec.out(steps[i].name, x);
   }
   return rec.done() ? torch::Tensor() : x;
+}
+}  // namespace
+
+torch::Tensor run_steps(std::vector<NamedStep>& steps, torch::Tensor x, TapRecorder& rec) {
+  return run_steps_at(steps, 0, std::move(x), rec);
+}
+
+std::optional<torch::Tensor> run_steps_from(std::vector<NamedStep>& steps, const Tap& source, torch::Tensor x,
+                                            TapRecorder& rec) {
+  for (size_t i = 0; i < steps.size(); ++i) {
+    if (steps[i].name != source.layer) continue;
+    // From a step's input, the step itself runs (and reports its input); from its output, the next one.
+    return run_steps_at(steps, source.side == TapSide::Input ? i : i + 1, std::move(x), rec);
+  }
+  return std::nullopt;
 }
 
 }  // namespace tension::model

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ class ZooNet : public torch::nn::Module {
   // Runs x through the network, reporting every listed layer to rec, and returns the model output; once
   // rec.done() the rest is skipped and an undefined tensor comes back. x may be undefined when rec is done.
   virtual torch::Tensor forward(const torch::Tensor& x, TapRecorder& rec) = 0;
+  // The same from `source` on, h in place of its value; nullopt where the network cannot be cut there (only a
+  // chain of steps can: nothing after a step reads what came before it).
+  virtual std::optional<torch::Tensor> forward_from(const Tap&, const torch::Tensor&, TapRecorder&) {
+    return std::nullopt;
+  }
 
  protected:
   void add_layer(std::string name, std::string kind);
@@ -50,6 +56,10 @@ class ZooNet : public torch::nn::Module {
 
 // Runs the chain, reporting each step's input and output; undefined once rec.done().
 torch::Tensor run_steps(std::vector<NamedStep>& steps, torch::Tensor x, TapRecorder& rec);
+// The chain from `source` (a step's input or output) on, x in place of its value; nullopt when no step of the
+// chain is the source.
+std::optional<torch::Tensor> run_steps_from(std::vector<NamedStep>& steps, const Tap& source, torch::Tensor x,
+                                            TapRecorder& rec);
 
 // The native networks, one file each (zoo/<net>.cpp); zoo/zoo.cpp gives them their model names.
 std::shared_ptr<ZooNet> make_fmnist_cnn(bool batchnorm);

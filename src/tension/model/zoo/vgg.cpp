@@ -47,6 +47,14 @@ class Vgg11 : public ZooNet {
     return run_steps(classifier_, torch::flatten(h, 1), rec);
   }
 
+  std::optional<torch::Tensor> forward_from(const Tap& source, const torch::Tensor& h, TapRecorder& rec) override {
+    if (auto feat = run_steps_from(features_, source, h, rec)) {
+      if (!feat->defined()) return torch::Tensor();
+      return run_steps(classifier_, torch::flatten(*feat, 1), rec);
+    }
+    return run_steps_from(classifier_, source, h, rec);
+  }
+
  private:
   std::vector<NamedStep> features_;  // features.0 ... and avgpool
   std::vector<NamedStep> classifier_;
