@@ -172,6 +172,27 @@ TEST(Uniqueness, DepthAxisAndPrecedingCutsOnTheDefaultChain) {
   EXPECT_EQ(read_json(dir + "/relu3/attribution/run.json")["params"]["features"].size(), 6u);
 }
 
+// The command binds its options (comma lists, the crop-figure switch) and runs the same experiment.
+TEST(Uniqueness, CommandLineRunsTheExperiment) {
+  const std::string dir = temp_dir("uniqueness_cli");
+  std::string out;
+  const std::string cmd = tension::testing::cli_binary() + " uniqueness " + testdata("uniqueness/diagonal.pt") +
+                          " " + testdata("uniqueness/gt-images-idx3-ubyte") +
+                          " --input-size 16 --channels 1 --layers relu2 -n 15 -m 5 --features units "
+                          "--selectors mei,l1 --shared-min 15 --no-crop-figures --out " + dir;
+  ASSERT_EQ(tension::testing::run_command(cmd, &out), 0) << out;
+  auto u = csv_rows(dir + "/uniqueness.csv");
+  ASSERT_EQ(u.size(), 3u) << "two selectors, one family, one layer";
+  EXPECT_EQ(u[1][3], "mei");
+  EXPECT_EQ(u[1][6], "1");
+  EXPECT_EQ(u[2][3], "l1");
+  const auto doc = read_json(dir + "/run.json");
+  EXPECT_EQ(doc["params"]["crop_figures"], false);
+  EXPECT_TRUE(fs::exists(dir + "/fig8a.png"));
+  EXPECT_FALSE(fs::exists(dir + "/fig8b.png")) << "--no-crop-figures";
+  EXPECT_FALSE(fs::exists(dir + "/fig16-relu2-units.png")) << "--no-crop-figures";
+}
+
 TEST(Uniqueness, BadOptionsFailBeforeAnyWork) {
   const std::string dir = temp_dir("uniqueness_bad");
   auto check = [&](analysis::UniquenessOptions o, const std::string& what) {

@@ -334,7 +334,7 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
         layer_json["shared"][fam.name][selector] = shared;
         spdlog::info("  {} {}: U = {:.3f} ({} images shared by >= {} features)", fam.name, selector, c.u, shared.size(),
                      opt.shared_min);
-        if (selector == "l1" && !shared.empty()) {
+        if (opt.crop_figures && selector == "l1" && !shared.empty()) {
           const std::string png = fmt::format("fig16-{}-{}.png", p.layer, fam.name);
           counts.resize(shared.size());
           write_fig16(*st, *m, *ds, fam, crop(), counts, opt, run.path(png));
@@ -345,7 +345,7 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
         cells.push_back(std::move(c));
       }
     }
-    if (p.layer == rows_layer) {
+    if (opt.crop_figures && p.layer == rows_layer) {
       write_fig8b(*st, *m, *ds, families.front(), crop(), opt, run.path("fig8b.png"));
       run.add_output("fig8b.png", fmt::format("Fig 8b: {} features of {}: top {} MEIs, then top {} MTIs by "
                                               "||S||_1 with their ± overlays underneath",

@@ -29,14 +29,17 @@ struct UniquenessOptions {
   int64_t kmeans_iterations = 50;
   std::string rows_layer;  // Fig 8b's layer (default: the deepest)
   int64_t rows = 3;        // Fig 8b: MEIs and MTIs per feature
+  // Fig 8b and Fig 16: their crops cost one effective receptive field per layer (300 passes of noise images), a
+  // fixed cost that dominates small runs of large models; false skips both (Fig 8a is always drawn).
+  bool crop_figures = true;
   store::PassOptions pass;
   bool verify = true;
   std::string plan_cache = user_cache_dir();
   FeatureViewOptions view;  // the crops of Fig 8b and Fig 16
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UniquenessOptions, model, data, layers, attribution_layers, n, m, families,
-                                   selectors, shared_min, kmeans_k, kmeans_iterations, rows_layer, rows, pass, verify,
-                                   plan_cache, view)
+                                   selectors, shared_min, kmeans_k, kmeans_iterations, rows_layer, rows, crop_figures,
+                                   pass, verify, plan_cache, view)
 
 // Runs the experiment into run.dir(): per layer LAYER/kmeans (tension kmeans) and LAYER/attribution (a run store,
 // resumed when present); uniqueness.csv, shared.csv, fig8a, fig8b, fig16 and run.json's results. Every check of

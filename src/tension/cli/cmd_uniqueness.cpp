@@ -37,6 +37,8 @@ void register_uniqueness(CLI::App& app) {
   cmd->add_option("--kmeans-k", a.kmeans_k, "k-means family: first-stage clusters (App H: 1000)")
       ->capture_default_str();
   cmd->add_option("--rows-layer", a.rows_layer, "Fig 8b's layer (default: the deepest)");
+  cmd->add_flag("!--no-crop-figures", a.crop_figures,
+                "skip Fig 8b and Fig 16, whose crops cost one effective receptive field per layer");
   cmd->add_option("--rf-threshold", a.view.field.threshold,
                   "crops: threshold of the effective receptive field (paper: 0.05)")
       ->capture_default_str();
