@@ -5,6 +5,7 @@
 #include <set>
 
 #include "tension/render/html_page.h"
+#include "tension/report/sections.h"
 
 using namespace tension;
 
@@ -43,4 +44,30 @@ TEST(ReportPage, NoFindingsNoSummary) {
   const std::string html = page.html();
   EXPECT_EQ(html.find("findings"), std::string::npos);
   EXPECT_EQ(html.find("contents"), std::string::npos);
+}
+
+// The uniqueness findings read the demo's results: attributions shared more than MEIs at every layer holds; the
+// depth trend needs MEI U >= 0.9 everywhere and a falling ||S||_1 U.
+TEST(ReportPage, UniquenessFindingsReadTheResults) {
+  auto layer = [](const char* name, double mei, double l1) {
+    return nlohmann::json{{"layer", name}, {"U", {{"units", {{"mei", mei}, {"l1", l1}}}}}};
+  };
+  nlohmann::json results;
+  results["uniqueness"] = {layer("relu2", 0.95, 0.5), layer("relu3", 0.97, 0.3)};
+  results["uniqueness_trend"]["units"] = {{"mei_near_1", true}, {"l1_falls_with_depth", true}};
+  render::HtmlPage page("report");
+  page.section("Uniqueness", "uniqueness");
+  report::add_findings(results, "a", "b", page);
+  std::string html = page.html();
+  EXPECT_NE(html.find("relu2: 0.50 vs 0.95, relu3: 0.30 vs 0.97"), std::string::npos) << html;
+  EXPECT_EQ(html.find("class=\"fails\""), std::string::npos) << "both hold";
+
+  results["uniqueness"][1]["U"]["units"]["l1"] = 0.99;  // one layer's attributions as unique as its MEIs
+  results["uniqueness_trend"]["units"]["l1_falls_with_depth"] = false;
+  render::HtmlPage second("report");
+  second.section("Uniqueness", "uniqueness");
+  report::add_findings(results, "a", "b", second);
+  html = second.html();
+  EXPECT_EQ(html.find("class=\"holds\""), std::string::npos) << "neither holds";
+  EXPECT_NE(html.find("falls with depth: no"), std::string::npos) << html;
 }
