@@ -133,9 +133,9 @@ TEST(GraphCuts, CompletenessDefaultsToTheCutsAndMarksOtherRelus) {
 TEST(GraphCuts, TorchvisionGooglenetCutsAreItsBlocks) {
   auto m = model::load_torchscript(testdata("ts_googlenet_scripted.pt"), model::InputSpec{});
   auto a = model::analyse_cuts(*m);
-  EXPECT_EQ(post_relu_cuts(a), (std::vector<std::string>{"conv1", "conv2", "conv3", "inception3a", "inception3b", "inception4a",
-                                            "inception4b", "inception4c", "inception4d", "inception4e",
-                                            "inception5a", "inception5b"}));
+  EXPECT_EQ(post_relu_cuts(a), (std::vector<std::string>{"conv1", "conv2", "conv3", "inception3a", "inception3b",
+                                                         "inception4a", "inception4b", "inception4c", "inception4d",
+                                                         "inception4e", "inception5a", "inception5b"}));
   EXPECT_EQ(tap(a, "inception4a").preceding_cut, "inception3b");
   EXPECT_EQ(tap(a, "fc").preceding_cut, "inception5b");
 }

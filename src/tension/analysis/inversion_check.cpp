@@ -363,7 +363,8 @@ InversionCheckResult inversion_check(model::Model& m, const data::Dataset& ds, c
   std::ofstream curves(curves_path, std::ios::app);
   size_t batches = 0;
   for (size_t i = 0; i < layers.size(); ++i) {
-    const auto units = feature::random_units(feature::feature_channels(m, layers[i], opt.seed), opt.units, opt.seed + i);
+    const int64_t channels = feature::feature_channels(m, layers[i], opt.seed);
+    const auto units = feature::random_units(channels, opt.units, opt.seed + i);
     std::vector<feature::Feature> features;
     for (int64_t u : units) features.push_back(feature::parse_feature(layers[i] + ":" + std::to_string(u)));
     const size_t total = units.size() * static_cast<size_t>(opt.mtis);
