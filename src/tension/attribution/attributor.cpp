@@ -89,7 +89,7 @@ std::string Attributor::plan_key() const {
     features.push_back({f.spec, f.layer, f.unit, f.row.value_or(-1), f.col.value_or(-1), f.cos_power, direction});
   }
   const nlohmann::json key = {
-      {"plan_format", 1},
+      {"plan_format", 2},  // 2: native chains run from any layer, so their plans may now use layer windows
       {"model", model_.name()},
       {"weights", model_.weights_id()},
       {"device", model_.device().str()},
