@@ -94,8 +94,10 @@ def loop_b():  # one forward, K backward passes
 x.requires_grad_(True)
 
 
-def timed(fn):
-    fn()
+def timed(fn, warmup=True):
+    """Median seconds of fn over REPS calls (after one untimed call when warmup), and its last result."""
+    if warmup:
+        fn()
     ts = []
     for _ in range(REPS):
         t0 = time.perf_counter()
@@ -186,17 +188,9 @@ def whole_processes():
                        env=env)
         return out
 
-    def timed_process(fn):
-        ts = []
-        for _ in range(REPS):
-            t0 = time.perf_counter()
-            last = fn()
-            ts.append(time.perf_counter() - t0)
-        return statistics.median(ts), last
-
-    tp, py_out = timed_process(run_python)
-    tcold, _ = timed_process(lambda: run_tension(True))
-    twarm, run_dir = timed_process(lambda: run_tension(False))
+    tp, py_out = timed(run_python, warmup=False)
+    tcold, _ = timed(lambda: run_tension(True), warmup=False)
+    twarm, run_dir = timed(lambda: run_tension(False), warmup=False)
     exported = os.path.join(tmp, "exported")
     subprocess.run([tension, "export", run_dir, "--npy", exported], check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)

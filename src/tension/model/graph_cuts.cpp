@@ -22,18 +22,18 @@ Node* node_of(const torch::Tensor& t) {
   return n;
 }
 
-// Every node `from` depends on, itself included, never entering `avoid`.
-std::unordered_set<Node*> ancestors(Node* from, const Node* avoid = nullptr) {
+// Every node `from` depends on, itself included.
+std::unordered_set<Node*> ancestors(Node* from) {
   std::unordered_set<Node*> seen;
   std::vector<Node*> stack;
-  if (from && from != avoid) stack.push_back(from);
+  if (from) stack.push_back(from);
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
     if (!seen.insert(n).second) continue;
     for (const auto& e : n->next_edges()) {
       Node* m = e.function.get();
-      if (m && m != avoid && !seen.count(m)) stack.push_back(m);
+      if (m && !seen.count(m)) stack.push_back(m);
     }
   }
   return seen;

@@ -1,6 +1,8 @@
 #include "tension/model/zoo/model.h"
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 
 #include "tension/core/error.h"
 #include "tension/core/sha256.h"
@@ -21,19 +23,34 @@ NativeZooModel::NativeZooModel(std::string name, std::shared_ptr<ZooNet> net, co
   net_->eval();
 }
 
-RunResult NativeZooModel::run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) {
-  check_input(name_, input_spec(), x);
-  for (const auto& t : taps) check_layer_exists(name_, t.layer, layer_names_);
+namespace {
+
+// One forward from x (the input, or a layer's value) with the taps recorded; `forward` runs the network from
+// there and gives nullopt where it cannot start.
+using Forward = std::function<std::optional<torch::Tensor>(const torch::Tensor&, TapRecorder&)>;
+std::optional<RunResult> record_run(const torch::Tensor& x, torch::Device device, const std::vector<Tap>& taps,
+                                    const RunOptions& opt, const Forward& forward) {
   torch::AutoGradMode grad_mode(opt.differentiable);
   RunResult r;
-  r.input = x.to(device_);
+  r.input = x.to(device);
   // A fresh leaf, so that gradients w.r.t. the input (or any tap) never flow into the caller's graph.
   if (opt.differentiable) r.input = r.input.detach().requires_grad_(true);
   TapRecorder rec(taps, opt.want_output);
-  torch::Tensor out = net_->forward(r.input, rec);
-  if (opt.want_output) r.output = out;
+  auto out = forward(r.input, rec);
+  if (!out) return std::nullopt;
+  if (opt.want_output) r.output = *out;
   r.taps = rec.taps();
   return r;
+}
+
+}  // namespace
+
+RunResult NativeZooModel::run(const torch::Tensor& x, const std::vector<Tap>& taps, const RunOptions& opt) {
+  check_input(name_, input_spec(), x);
+  for (const auto& t : taps) check_layer_exists(name_, t.layer, layer_names_);
+  return *record_run(x, device_, taps, opt, [&](const torch::Tensor& in, TapRecorder& rec) {
+    return std::optional<torch::Tensor>(net_->forward(in, rec));
+  });
 }
 
 RunResult NativeZooModel::run_from(const Tap& source, const torch::Tensor& h, const std::vector<Tap>& taps,
@@ -51,16 +68,10 @@ RunResult NativeZooModel::run_from(const Tap& source, const torch::Tensor& h, co
                   ", where the run starts");
     }
   }
-  torch::AutoGradMode grad_mode(opt.differentiable);
-  RunResult r;
-  r.input = h.to(device_);
-  if (opt.differentiable) r.input = r.input.detach().requires_grad_(true);
-  TapRecorder rec(taps, opt.want_output);
-  auto out = net_->forward_from(source, r.input, rec);
-  if (!out) return Model::run_from(source, h, taps, opt);
-  if (opt.want_output) r.output = *out;
-  r.taps = rec.taps();
-  return r;
+  auto r = record_run(h, device_, taps, opt, [&](const torch::Tensor& in, TapRecorder& rec) {
+    return net_->forward_from(source, in, rec);
+  });
+  return r ? *r : Model::run_from(source, h, taps, opt);
 }
 
 void NativeZooModel::to(torch::Device device) {
