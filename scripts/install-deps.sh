@@ -8,9 +8,10 @@ APT_PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
-  libsqlite3-dev libhnswlib-dev r-cran-uwot libssl-dev zlib1g-dev
+  libsqlite3-dev sqlite3 libhnswlib-dev libcpp-httplib-dev r-cran-uwot libssl-dev zlib1g-dev
   gnuplot-nox fonts-dejavu-core dataset-fashion-mnist time
   libgtest-dev libbenchmark-dev
+  clang libfuzzer-14-dev
   python3-torch python3-torchvision python3-numpy
   chromium
 )

@@ -58,7 +58,7 @@ TEST(Selection, PercentileIsNumpysLinearInterpolation) {
   EXPECT_DOUBLE_EQ(percentile(v, 50), 2.5);
   EXPECT_NEAR(percentile(v, 90), 3.7, 1e-12);
   EXPECT_DOUBLE_EQ(percentile(v, 100), 4);
-  EXPECT_THROW(percentile({}, 50), Error);
+  EXPECT_THROW(percentile(std::vector<float>{}, 50), Error);
   EXPECT_THROW(percentile(v, 101), Error);
 }
 

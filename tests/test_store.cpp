@@ -1,9 +1,15 @@
 // The run store: round trips, configuration checks, resuming after SIGKILL, and exports read by Python.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "tension/core/error.h"
@@ -207,4 +213,136 @@ TEST(AttributeRun, RecordsItsOptionsAndReopensItsInputs) {
   EXPECT_EQ(in.model->weights_id(), model::load_model(opt.model)->weights_id());
   EXPECT_EQ(store::run_feature_index(*in.store, "fc1:2"), 1u);
   EXPECT_THROW(store::run_layer_index(*in.store, "relu9"), Error);
+}
+
+// A model whose output is NaN: SQLite would store it as NULL, read back as 0. Images with a non-finite value are
+// recorded as failed with the reason and get no rows; a model that is NaN everywhere is an error.
+TEST(AttributeRun, NonFiniteValuesAreRecordedAsFailuresNotNumbers) {
+  auto pass = [](const std::string& model, const std::string& dir) {
+    store::AttributeOptions opt;
+    opt.model.spec = tension::testing::testdata("bad_models/" + model);
+    opt.model.input_size = 8;
+    opt.model.channels = 1;
+    opt.data = "synthetic:noise?n=24&size=8&channels=1&seed=3";
+    opt.features = {"conv2:1"};
+    opt.layers = {"relu1"};
+    RunManifest run(dir, "attribute", {"test"});
+    store::attribute_run(opt, run);
+  };
+  const std::string some = temp_dir("attribute_some_nan");
+  pass("some_nan.pt", some);
+  auto in = store::open_run_inputs(some);
+  const auto& st = in.store;
+  size_t failed = 0, finite = 0;
+  std::set<int64_t> ok;
+  for (const auto& im : st->images()) {
+    // The model is NaN exactly where the image's mean pixel is above 0.5.
+    const bool bright = in.data->load(static_cast<size_t>(im.index)).mean().item<double>() > 0.5;
+    EXPECT_EQ(!im.error.empty(), bright) << im.id << " " << im.error;
+    if (bright) {
+      ++failed;
+      EXPECT_NE(im.error.find("NaN or Inf"), std::string::npos) << im.error;
+    } else {
+      ++finite;
+      ok.insert(im.index);
+    }
+  }
+  EXPECT_GT(failed, 0u);
+  EXPECT_GT(finite, 0u);
+  const auto rows = st->attributions(false);
+  EXPECT_EQ(rows.size(), finite);
+  for (const auto& r : rows) {
+    EXPECT_TRUE(ok.count(r.image)) << r.image;
+    EXPECT_TRUE(std::isfinite(r.fv));
+  }
+  nlohmann::json doc;
+  std::ifstream(some + "/run.json") >> doc;
+  EXPECT_EQ(doc["results"]["non_finite"], failed);
+
+  const std::string all = temp_dir("attribute_all_nan");
+  const std::string msg = tension::testing::error_of([&] { pass("nan.pt", all); });
+  EXPECT_NE(msg.find("every one of the 24 images attributed gave NaN or Inf"), std::string::npos) << msg;
+}
+
+// One writer per run: a second writer is refused while the first lives, in this process or another, and a writer
+// killed with SIGKILL leaves no stale lock.
+TEST(RunStore, ASecondWriterIsRefused) {
+  const std::string dir = temp_dir("store_lock");
+  {
+    auto first = store::RunStore::open_for_writing(dir, config());
+    const std::string msg = tension::testing::error_of([&] { store::RunStore::open_for_writing(dir, config()); });
+    EXPECT_NE(msg.find("run " + dir + " is in use by another tension process (pid " + std::to_string(getpid())),
+              std::string::npos)
+        << msg;
+    EXPECT_NO_THROW(store::RunStore::open(dir)) << "readers are not writers";
+  }
+  EXPECT_NO_THROW(store::RunStore::open_for_writing(dir, config())) << "released with the writer";
+
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto held = store::RunStore::open_for_writing(dir, config());
+    char c = 1;
+    if (write(ready[1], &c, 1) != 1) _exit(1);
+    pause();
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  const std::string msg = tension::testing::error_of([&] { store::RunStore::open_for_writing(dir, config()); });
+  EXPECT_NE(msg.find("(pid " + std::to_string(child) + ")"), std::string::npos) << msg;
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  EXPECT_NO_THROW(store::RunStore::open_for_writing(dir, config())) << "SIGKILL released the lock";
+  close(ready[0]);
+  close(ready[1]);
+}
+
+// SIGINT and SIGTERM mid-pass: the batch in hand is committed, the progress line finished, the exit status is
+// 128 + the signal with a message that says so, run.json says "interrupted", and the same command resumes.
+TEST(RunStore, SignalsStopAPassThatThenResumes) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    const std::string dir = temp_dir("store_signal_" + std::to_string(sig)), err = dir + ".stderr";
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      const std::string cmd = "exec " + attribute_cmd(dir) + " 2>" + err;
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    size_t stored = 0;
+    for (int i = 0; i < 1200 && stored == 0; ++i) {
+      usleep(50 * 1000);
+      try {
+        stored = store::RunStore::open(dir)->stored_images().size();
+      } catch (const Error&) {
+        // not created yet
+      }
+    }
+    ASSERT_GT(stored, 0u) << "the pass never stored a batch";
+    kill(child, sig);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping: " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
+    std::ifstream in(err);
+    const std::string log((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(log.find(std::string("tension: interrupted by ") + (sig == SIGINT ? "SIGINT" : "SIGTERM")),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("run the same command to resume"), std::string::npos) << log;
+    nlohmann::json doc;
+    std::ifstream(dir + "/run.json") >> doc;
+    EXPECT_EQ(doc["status"], "interrupted");
+    const size_t after = store::RunStore::open(dir)->stored_images().size();
+    EXPECT_LT(after, 3000u) << "the signal came after the pass ended: the test proved nothing";
+    std::string out;
+    ASSERT_EQ(run_command(attribute_cmd(dir), &out), 0) << out;
+    auto st = store::RunStore::open(dir);
+    EXPECT_EQ(st->stored_images().size(), 3000u);
+    EXPECT_EQ(st->count_attributions(), 3000 * 2 * 2);
+  }
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tension/atlas/umap.h"
+#include "tension/core/splitmix.h"
 
 namespace tension::atlas::umap_detail {
 
@@ -63,9 +64,6 @@ Graph fuzzy_simplicial_set(const Neighbors& nb, int64_t n, int threads);
 std::vector<float> prune_for_epochs(Graph& g, int epochs);
 
 // ---- initialisation (umap_init.cpp) --------------------------------------------------------------------------
-
-// splitmix64's next value: the one generator of the initialisation and the optimisation's negative samples.
-uint64_t splitmix64(uint64_t& state);
 
 // The initial layout [n, 2] of the rows, from their principal components and the seed.
 std::vector<float> initial_layout(const Rows& x, uint64_t seed, int threads);

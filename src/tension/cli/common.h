@@ -38,5 +38,10 @@ void register_toy(CLI::App& app);
 void register_atlas(CLI::App& app);
 void register_inversion_check(CLI::App& app);
 void register_uniqueness(CLI::App& app);
+// `tension trials` (the human experiment, paper App B) and its subcommands, each in its own cmd_trials_*.cpp.
+void register_trials(CLI::App& app);
+void register_trials_build(CLI::App* trials);
+void register_trials_serve(CLI::App* trials);     // serve, export and simulate
+void register_trials_analyze(CLI::App* trials);
 
 }  // namespace tension::cli

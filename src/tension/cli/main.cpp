@@ -7,12 +7,14 @@
 
 #include "tension/cli/common.h"
 #include "tension/core/error.h"
+#include "tension/core/interrupt.h"
 #include "tension/core/threads.h"
 
 int main(int argc, char** argv) {
   using namespace tension::cli;
   auto& g = global();
   g.argv.assign(argv, argv + argc);
+  tension::install_interrupt_handlers();
 
   CLI::App app{"tension: feature inhibition through maximally tense images"};
   app.set_version_flag("--version", "tension 0.1.0");
@@ -30,7 +32,7 @@ int main(int argc, char** argv) {
 
   for (auto reg : {register_layers, register_attribute, register_export, register_select, register_kmeans,
                    register_completeness, register_weights, register_visualize, register_inversion_check,
-                   register_spectrum, register_atlas, register_uniqueness, register_toy, register_train_default,
+                   register_spectrum, register_atlas, register_uniqueness, register_trials, register_toy, register_train_default,
                    register_eval, register_demo}) {
     reg(app);
   }
@@ -39,6 +41,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const tension::Interrupted& e) {
+    std::cerr << "tension: " << e.what() << "\n";
+    return 128 + e.signal;
   } catch (const tension::Error& e) {
     std::cerr << "tension: error: " << e.what() << "\n";
     return 2;

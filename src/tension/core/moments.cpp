@@ -27,4 +27,17 @@ double sample_sd(const std::vector<double>& values) {
 
 Moments moments(const std::vector<double>& values) { return {mean_of(values), sample_sd(values)}; }
 
+void MomentsAccumulator::add(double count, double mean, double squared_deviations) {
+  if (count <= 0) return;
+  const double n = n_ + count, delta = mean - mean_;
+  m2_ += squared_deviations + delta * delta * n_ * count / n;
+  mean_ += delta * count / n;
+  n_ = n;
+}
+
+Moments MomentsAccumulator::moments() const {
+  if (n_ <= 0) throw Error("no values to take the mean and standard deviation of");
+  return {mean_, n_ < 2 ? 0.0 : std::sqrt(m2_ / (n_ - 1))};
+}
+
 }  // namespace tension

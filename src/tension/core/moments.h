@@ -17,4 +17,16 @@ struct Moments {
 // Throws tension::Error for an empty list.
 Moments moments(const std::vector<double>& values);
 
+// The same mean and sample sd over values that arrive in chunks too many to keep (every crop of a dataset): each
+// chunk gives its count, mean and sum of squared deviations, merged by Chan et al.'s pairwise update.
+class MomentsAccumulator {
+ public:
+  void add(double count, double mean, double squared_deviations);
+  double count() const { return n_; }
+  Moments moments() const;  // throws tension::Error when nothing was added
+
+ private:
+  double n_ = 0, mean_ = 0, m2_ = 0;
+};
+
 }  // namespace tension

@@ -1,5 +1,6 @@
 #include "tension/core/npy.h"
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -70,10 +71,19 @@ torch::Tensor read_npy(const std::string& path) {
   f.read(magic, 6);
   f.read(reinterpret_cast<char*>(ver), 2);
   if (!f || std::string(magic, 6) != std::string(kMagic, 6)) throw Error(path + " is not a .npy file");
+  if (ver[0] < 1 || ver[0] > 3) throw Error(path + ": unsupported .npy version " + std::to_string(ver[0]));
   uint32_t hlen = 0;
   unsigned char b[4] = {0, 0, 0, 0};
   f.read(reinterpret_cast<char*>(b), ver[0] == 1 ? 2 : 4);
   hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<uint32_t>(b[3]) << 24);
+  // NumPy reads headers of at most 10000 bytes (np.load's max_header_size); the regular expressions below recurse
+  // per character and could overflow the stack on a much longer one.
+  if (hlen > 10000) throw Error(path + ": .npy header of " + std::to_string(hlen) + " bytes (at most 10000 are read)");
+  // Sizes announced by the file are checked against its length before anything is allocated for them.
+  std::error_code ec;
+  const uint64_t file_size = std::filesystem::file_size(path, ec);
+  const uint64_t header_end = (ver[0] == 1 ? 10 : 12) + uint64_t{hlen};
+  if (ec || header_end > file_size) throw Error(path + ": truncated .npy header");
   std::string header(hlen, '\0');
   f.read(header.data(), hlen);
   if (!f) throw Error(path + ": truncated .npy header");
@@ -90,8 +100,24 @@ torch::Tensor read_npy(const std::string& path) {
   std::vector<int64_t> shape;
   std::string dims = m[1];
   static const std::regex number("[0-9]+");
+  // The data must hold the shape's elements; an empty array's other dimensions need only keep int64 products.
+  const uint64_t data_bytes = file_size - header_end;
+  const uint64_t max_numel = data_bytes / c10::elementSize(dtype);
+  bool empty = false, too_large = false;
+  uint64_t nonzero = 1;
   for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-    shape.push_back(std::stoll(it->str()));
+    uint64_t dim = it->str().size() > 18 ? UINT64_MAX : std::stoull(it->str());
+    if (dim > static_cast<uint64_t>(INT64_MAX) || (dim && nonzero > static_cast<uint64_t>(INT64_MAX) / dim)) {
+      throw Error(path + ": .npy shape (" + dims + ") is out of range");
+    }
+    if (dim == 0) empty = true;
+    nonzero *= dim ? dim : 1;
+    too_large = too_large || nonzero > max_numel;
+    shape.push_back(static_cast<int64_t>(dim));
+  }
+  if (!empty && too_large) {
+    throw Error(path + ": truncated .npy data (shape (" + dims + ") of " + c10::toString(dtype) + " needs more than the " +
+                std::to_string(data_bytes) + " bytes after the header)");
   }
   auto t = torch::empty(fortran ? std::vector<int64_t>(shape.rbegin(), shape.rend()) : shape,
                         torch::TensorOptions().dtype(dtype));
@@ -99,7 +125,7 @@ torch::Tensor read_npy(const std::string& path) {
   if (f.gcount() != static_cast<std::streamsize>(t.nbytes())) {
     throw Error(path + ": truncated .npy data (" + std::to_string(t.nbytes()) + " bytes expected)");
   }
-  if (order == '>' && t.element_size() > 1) {
+  if (order == '>' && t.element_size() > 1 && t.numel() > 0) {
     // Reverse the bytes of every element.
     auto bytes = t.view(torch::kUInt8).view({-1, static_cast<int64_t>(t.element_size())}).flip({1}).contiguous();
     t = bytes.view(dtype).view(t.sizes());

@@ -6,5 +6,6 @@ namespace tension {
 
 // p in [0, 100]; throws tension::Error for an empty set or p outside [0, 100].
 double percentile(std::vector<float> values, double p);
+double percentile(std::vector<double> values, double p);
 
 }  // namespace tension

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "tension/core/error.h"
+#include "tension/core/splitmix.h"
 
 namespace tension::data {
 
@@ -24,13 +25,6 @@ struct Params {
 using Generator = std::function<torch::Tensor(std::mt19937_64& rng, int64_t label, const Params& p)>;
 
 double uniform(std::mt19937_64& rng, double lo, double hi) { return lo + (hi - lo) * double(rng() >> 11) * 0x1.0p-53; }
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
 
 // Pixel coordinates for broadcasting: x = column index as [1, S], y = row index as [S, 1].
 std::pair<torch::Tensor, torch::Tensor> grid(int64_t size) {
@@ -140,7 +134,7 @@ class SyntheticDataset : public Dataset {
 
   torch::Tensor load(size_t i) const override {
     if (i >= size()) throw Error("item " + std::to_string(i) + " is out of range for " + describe());
-    std::mt19937_64 rng(splitmix64(splitmix64(p_.seed) + i));
+    std::mt19937_64 rng(splitmix64_hash(splitmix64_hash(p_.seed) + i));
     return generate_(rng, label(i), p_).contiguous();
   }
 

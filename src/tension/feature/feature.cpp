@@ -8,7 +8,23 @@
 
 namespace tension::feature {
 
+namespace {
+
+// A run of digits the spec's pattern matched, as an int64: too many digits is an error, not std::out_of_range.
+int64_t spec_number(const std::string& digits, const std::string& spec) {
+  if (digits.size() > 18) throw Error("feature '" + spec + "': the number " + digits + " is out of range");
+  return std::stoll(digits);
+}
+
+}  // namespace
+
 Feature parse_feature(const std::string& spec, int cos_power) {
+  // std::regex matches recursively, a stack frame or more per character: a longer spec would overflow the stack.
+  constexpr size_t kMaxSpec = 4096;
+  if (spec.size() > kMaxSpec) {
+    throw Error("feature spec of " + std::to_string(spec.size()) + " characters: at most " +
+                std::to_string(kMaxSpec) + " are read");
+  }
   static const std::regex re(R"(^(.+):(?:(\d+)|@([^#@]+)(?:#(\d+))?)(?:@(\d+),(\d+))?$)");
   std::smatch m;
   if (!std::regex_match(spec, m, re)) {
@@ -21,12 +37,12 @@ Feature parse_feature(const std::string& spec, int cos_power) {
   f.cos_power = cos_power;
   if (cos_power < 0) throw Error("the cosine power must be >= 0");
   if (m[2].matched) {
-    f.unit = std::stoll(m[2]);
+    f.unit = spec_number(m[2], spec);
   } else {
     auto mat = read_npy(m[3]).to(torch::kFloat32);
     if (mat.dim() == 1) mat = mat.unsqueeze(0);
     if (mat.dim() != 2) throw Error(m[3].str() + ": directions must be a [K, C] matrix");
-    int64_t k = m[4].matched ? std::stoll(m[4]) : 0;
+    int64_t k = m[4].matched ? spec_number(m[4], spec) : 0;
     if (k >= mat.size(0)) {
       throw Error(spec + ": row " + std::to_string(k) + " outside " + m[3].str() + " (" +
                   std::to_string(mat.size(0)) + " directions)");
@@ -34,8 +50,8 @@ Feature parse_feature(const std::string& spec, int cos_power) {
     f.direction = mat[k].clone();
   }
   if (m[5].matched) {
-    f.row = std::stoll(m[5]);
-    f.col = std::stoll(m[6]);
+    f.row = spec_number(m[5], spec);
+    f.col = spec_number(m[6], spec);
   }
   return f;
 }
@@ -103,12 +119,17 @@ torch::Tensor read_feature(const Feature& f, const torch::Tensor& act) {
     throw Error("feature " + f.spec + ": direction has " + std::to_string(f.direction.size(0)) +
                 " entries, layer " + f.layer + " has " + std::to_string(channels) + " channels");
   }
-  auto v = f.direction.to(h.device(), h.scalar_type());
-  auto dot = h.matmul(v);
-  if (f.cos_power == 0) return dot;
+  return dot_cos(h, f.direction, f.cos_power);
+}
+
+torch::Tensor dot_cos(const torch::Tensor& h, const torch::Tensor& v, int p) {
+  auto d = v.to(h.device(), h.scalar_type());
+  auto dot = d.dim() == 1 ? h.matmul(d) : h.matmul(d.t());
+  if (p == 0) return dot;
+  auto norms = d.dim() == 1 ? d.norm() : d.norm(2, 1);
   // A zero hidden vector has no direction: the floor keeps its readout at 0 (dot = 0) instead of NaN.
-  auto cos = dot / (h.norm(2, 1) * v.norm()).clamp_min(std::numeric_limits<float>::min());
-  return dot * cos.pow(f.cos_power);
+  auto cos = dot / (h.norm(2, -1, d.dim() == 2) * norms).clamp_min(std::numeric_limits<float>::min());
+  return dot * cos.pow(p);
 }
 
 }  // namespace tension::feature

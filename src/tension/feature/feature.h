@@ -43,6 +43,10 @@ std::pair<int64_t, int64_t> feature_position(const Feature& f, const torch::Tens
 // That position as a one-position box of act [N, C, H, W]; an empty box for a layer without positions [N, C].
 model::Box feature_box(const Feature& f, const torch::Tensor& act);
 
+// The dot*cos^p readout of hidden vectors h [..., C] (paper eq. 5, App. B/C): against a direction v [C] -> [...],
+// against directions v [K, C] -> [..., K]; p = 0 is the plain dot. A zero hidden vector reads 0.
+torch::Tensor dot_cos(const torch::Tensor& h, const torch::Tensor& v, int p);
+
 // f_v for each sample: act [N, C, H, W] (read at the position) or [N, C]. Differentiable. Throws
 // tension::Error when the unit or direction does not fit the layer's channels.
 torch::Tensor read_feature(const Feature& f, const torch::Tensor& act);

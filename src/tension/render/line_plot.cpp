@@ -55,8 +55,17 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
   int block = 0;
   for (const auto& p : panels) {
     for (const auto& s : p.series) {
-      dat << "# " << p.title << " / " << s.name << "\n";
-      for (size_t i = 0; i < s.x.size(); ++i) dat << s.x[i] << " " << s.y[i] << "\n";
+      const bool bars = !s.lo.empty() || !s.hi.empty();
+      if (bars && (s.lo.size() != s.x.size() || s.hi.size() != s.x.size())) {
+        throw Error(stem + ": series " + s.name + " has " + std::to_string(s.x.size()) + " points but " +
+                    std::to_string(s.lo.size()) + " lower and " + std::to_string(s.hi.size()) + " upper bounds");
+      }
+      dat << "# " << p.title << " / " << s.name << (bars ? ": x y lo hi" : "") << "\n";
+      for (size_t i = 0; i < s.x.size(); ++i) {
+        dat << s.x[i] << " " << s.y[i];
+        if (bars) dat << " " << s.lo[i] << " " << s.hi[i];
+        dat << "\n";
+      }
       dat << "\n\n";
       ++block;
     }
@@ -75,15 +84,29 @@ void write_line_figure(const std::string& stem, const std::vector<LinePanel>& pa
                        : std::string("set autoscale y\n"));
       gp << (p.fixed_x ? "set xrange [" + std::to_string(p.xmin) + ":" + std::to_string(p.xmax) + "]\n"
                        : std::string("set autoscale x\n"));
+      if (!p.xtics.empty()) {
+        gp << "set xtics (";
+        for (size_t i = 0; i < p.xtics.size(); ++i) {
+          gp << (i ? ", " : "") << gnuplot_quote(p.xtics[i].second) << " " << p.xtics[i].first;
+        }
+        gp << ")\n";
+      }
       gp << "plot ";
       for (size_t i = 0; i < p.series.size(); ++i) {
         const auto& s = p.series[i];
-        gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++ << " using 1:2 with "
-           << (s.points ? "linespoints lw 2 pt 7" : "lines lw 1.5") << " dt " << s.dash;
+        gp << (i ? ", " : "") << gnuplot_quote(name + ".dat") << " index " << block++;
+        if (!s.lo.empty()) {
+          gp << " using 1:2:3:4 with yerrorlines lw 2 pt 7";
+        } else {
+          gp << " using 1:2 with " << (s.points ? "linespoints lw 2 pt 7" : "lines lw 1.5");
+        }
+        gp << " dt " << s.dash;
         if (!s.colour.empty()) gp << " lc rgb " << gnuplot_quote(s.colour);
         gp << " title " << gnuplot_quote(s.name);
       }
       gp << "\n";
+      // The next panel starts from gnuplot's own tics again.
+      if (!p.xtics.empty()) gp << "set xtics autofreq\n";
     }
     gp << "unset multiplot\n";
   });

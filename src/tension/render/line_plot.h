@@ -18,6 +18,9 @@ struct Series {
   std::string colour;  // "#rrggbb"; empty: gnuplot's next colour
   int dash;            // gnuplot dashtype: 1 solid, 2 dashed, 3 dotted
   bool points;         // false: a plain line (bounds, references)
+  // An interval around each point (confidence intervals): both empty for none, else one [lo, hi] per x; a series
+  // with intervals is drawn as points joined by its line, each with a vertical bar.
+  std::vector<double> lo, hi;
 };
 
 struct LinePanel {
@@ -30,6 +33,9 @@ struct LinePanel {
   bool fixed_x = false;        // use [xmin, xmax] instead of autoscale
   double xmin = 0, xmax = 1;
   std::string key = "bottom left";  // gnuplot key position, placed where the curves are not
+  // Labelled x tics (e.g. layer names at 0, 1, 2); empty: gnuplot's numeric tics. Brace-initialised so that callers
+  // that aggregate-initialise only the first members get no -Wmissing-field-initializers.
+  std::vector<std::pair<double, std::string>> xtics{};
 };
 
 // Writes STEM.dat, STEM.gp, STEM.png and STEM.svg with the panels side by side. Throws tension::Error when

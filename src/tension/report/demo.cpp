@@ -25,6 +25,7 @@ void run_demo(const DemoOptions& a, RunManifest& run) {
   inversion_section(*ds, *models.front(), a.seed, run, page);
   atlas_section(a, run, page);
   uniqueness_section(a, run, page);
+  human_section(a, run, page);
   add_findings(run["results"], a.models.front(), a.models.back(), page);
   page.write(run.path("index.html"));
   run.add_output("index.html", "the report");

@@ -38,6 +38,8 @@ void inversion_section(const data::Dataset& ds, model::Model& m, uint64_t seed, 
 void atlas_section(const DemoOptions& opt, RunManifest& run, render::HtmlPage& page);
 // The uniqueness experiment (§6, Fig 8, App H, Fig 16) on the first model, every ReLU layer after the first.
 void uniqueness_section(const DemoOptions& opt, RunManifest& run, render::HtmlPage& page);
+// The human MEI -> MII experiment (App B, Fig 9, 10): trials on the first model, a simulated cohort, the analysis.
+void human_section(const DemoOptions& opt, RunManifest& run, render::HtmlPage& page);
 // The page's opening summary: each claim of the paper the demo measures, read back from run["results"], with its
 // verdict and a link to its section. plain and batchnorm name the models without and with BatchNorm.
 void add_findings(const nlohmann::json& results, const std::string& plain, const std::string& batchnorm,

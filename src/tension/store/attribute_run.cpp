@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "tension/attribution/attributor.h"
+#include "tension/core/interrupt.h"
 #include "tension/data/dataset.h"
 #include "tension/model/model.h"
 #include "tension/store/run_store.h"
@@ -55,10 +56,17 @@ void attribute_run(const AttributeOptions& a, RunManifest& run) {
                  {"verified", attributor.plan().verified}, {"input_crop", attributor.plan().crop},
                  {"layer_windows_margin", attributor.plan().suffix_margin}};
   run.write("running");
-  auto rep = run_attribution_pass(attributor, *ds, *st, a.pass);
+  PassReport rep;
+  try {
+    rep = run_attribution_pass(attributor, *ds, *st, a.pass);
+  } catch (const Interrupted& e) {
+    run.write("interrupted", e.what());
+    throw;
+  }
   run["results"] = {{"already_stored", rep.already_stored},
                     {"processed", rep.processed},
                     {"unreadable", rep.unreadable},
+                    {"non_finite", rep.non_finite},
                     {"images_per_second", rep.seconds > 0 ? rep.processed / rep.seconds : 0.0},
                     {"rows", st->count_attributions()}};
   run.add_timing("pass", rep.seconds);

@@ -2,8 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
+#include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
+#include "tension/core/error.h"
+#include "tension/core/interrupt.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
 
@@ -21,6 +26,23 @@ std::vector<float> to_floats(const torch::Tensor& t) {
 std::vector<double> to_doubles(const torch::Tensor& t) {
   auto c = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
   return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+// Which value of a row is NaN or Inf ("f_v = nan"); empty when all are finite.
+std::string non_finite(const AttributionRecord& r) {
+  const std::pair<const char*, double> scalars[] = {{"f_v", r.fv}, {"E", r.e},   {"E+", r.e_pos}, {"E-", r.e_neg},
+                                                    {"L1", r.l1},  {"L2", r.l2}, {"L2,1", r.l21}};
+  for (const auto& [name, v] : scalars) {
+    if (!std::isfinite(v)) return fmt::format("{} = {}", name, v);
+  }
+  const std::pair<const char*, const std::vector<float>*> maps[] = {
+      {"phi+", &r.phi_pos}, {"phi-", &r.phi_neg}, {"S summed over positions", &r.channels}, {"S", &r.s}};
+  for (const auto& [name, m] : maps) {
+    if (std::any_of(m->begin(), m->end(), [](float v) { return !std::isfinite(v); })) {
+      return std::string(name) + " has NaN or Inf";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -52,6 +74,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
   data::Batch b;
   const auto& features = attributor.options().features;
   const auto& layers = attributor.options().layers;
+  std::string first_error;
   while (loader.next(b)) {
     std::vector<ImageRecord> images;
     std::vector<AttributionRecord> rows;
@@ -73,6 +96,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
       for (size_t r = 0; r < b.indices.size(); ++r) {
         auto idx = static_cast<int64_t>(b.indices[r]);
         images.push_back({idx, ds.id(b.indices[r]), b.labels[r], ""});
+        const size_t first_row = rows.size();
         for (size_t k = 0; k < features.size(); ++k) {
           const auto& fa = res[k];
           for (size_t l = 0; l < layers.size(); ++l) {
@@ -98,14 +122,40 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
             rows.push_back(std::move(rec));
           }
         }
+        // SQLite stores NaN as NULL, read back as 0: an image whose values are not finite is recorded as failed
+        // with the reason, and its rows are left out.
+        for (size_t i = first_row; i < rows.size(); ++i) {
+          const std::string bad = non_finite(rows[i]);
+          if (bad.empty()) continue;
+          images.back().error = fmt::format("the model gave a non-finite value (NaN or Inf) for feature {} at layer {}: {}",
+                                            features[rows[i].feature].spec, layers[rows[i].layer], bad);
+          if (rep.non_finite++ == 0) first_error = images.back().id + ": " + images.back().error;
+          if (rep.non_finite <= 5) spdlog::warn("{}: {}", images.back().id, images.back().error);
+          rows.resize(first_row);
+          break;
+        }
       }
       rep.processed += b.indices.size();
     }
     store.write_chunk(images, rows);
     bar.advance(b.indices.size() + b.failures.size());
+    if (interrupt_requested()) {
+      bar.finish();
+      check_interrupt(fmt::format("{} of {} images stored", rep.already_stored + rep.processed + rep.unreadable, n),
+                      "run the same command to resume");
+    }
   }
   bar.finish();
   rep.seconds = bar.elapsed_seconds();
+  if (rep.non_finite > 0) {
+    spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", rep.non_finite,
+                 rep.processed);
+  }
+  if (rep.processed > 0 && rep.non_finite == rep.processed) {
+    throw Error(fmt::format("every one of the {} images attributed gave NaN or Inf (first: {}); the model's output "
+                            "is not finite: check its weights and input range",
+                            rep.processed, first_error));
+  }
   return rep;
 }
 

@@ -21,6 +21,7 @@ struct PassReport {
   size_t already_stored = 0;    // skipped because an earlier (interrupted) pass stored them
   size_t processed = 0;         // attributed in this pass
   size_t unreadable = 0;        // recorded as unreadable in this pass
+  size_t non_finite = 0;        // attributed, but a value was NaN or Inf: recorded as failed, no rows stored
   double seconds = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "tension/core/error.h"
+#include "tension/core/file_lock.h"
 #include "tension/store/sqlite_db.h"
 
 namespace tension::store {
@@ -20,6 +21,15 @@ CREATE TABLE IF NOT EXISTS attributions (
   PRIMARY KEY (image, feature, layer));
 )";
 
+// Stored metadata comes back from a file that may have been damaged: bad JSON is the store's fault, named as such.
+nlohmann::json parse_meta(const std::string& text, const std::string& db, const std::string& key) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(db + " is damaged: its stored " + key + " is not valid JSON (" + e.what() + ")");
+  }
+}
+
 void bind_floats(Statement& st, int i, const std::vector<float>& v) {
   st.bind_blob(i, v.data(), v.size() * sizeof(float));
 }
@@ -30,18 +40,19 @@ std::string RunStore::db_path(const std::string& run_dir) {
   return (std::filesystem::path(run_dir) / "store.sqlite").string();
 }
 
-RunStore::RunStore(std::unique_ptr<Database> db, nlohmann::json config)
-    : db_(std::move(db)), config_(std::move(config)) {}
+RunStore::RunStore(std::unique_ptr<Database> db, nlohmann::json config, std::unique_ptr<FileLock> lock)
+    : lock_(std::move(lock)), db_(std::move(db)), config_(std::move(config)) {}
 
 RunStore::~RunStore() = default;
 
 std::unique_ptr<RunStore> RunStore::open_for_writing(const std::string& run_dir, const nlohmann::json& config) {
   std::filesystem::create_directories(run_dir);
+  auto lock = std::make_unique<FileLock>((std::filesystem::path(run_dir) / "store.lock").string(), "run " + run_dir);
   auto db = std::make_unique<Database>(db_path(run_dir), true);
   db->exec(kSchema);
   auto get = db->prepare("SELECT value FROM meta WHERE key = 'config'");
   if (get.step()) {
-    auto stored = nlohmann::json::parse(get.text_col(0));
+    auto stored = parse_meta(get.text_col(0), db_path(run_dir), "config");
     if (stored != config) {
       auto diff = nlohmann::json::diff(stored, config);
       throw Error("run " + run_dir + " holds a pass with another configuration; use a new --out folder, or "
@@ -50,7 +61,7 @@ std::unique_ptr<RunStore> RunStore::open_for_writing(const std::string& run_dir,
   } else {
     db->prepare("INSERT INTO meta (key, value) VALUES ('config', ?)").bind(1, config.dump()).run();
   }
-  return std::unique_ptr<RunStore>(new RunStore(std::move(db), config));
+  return std::unique_ptr<RunStore>(new RunStore(std::move(db), config, std::move(lock)));
 }
 
 std::unique_ptr<RunStore> RunStore::open(const std::string& run_dir) {
@@ -58,7 +69,7 @@ std::unique_ptr<RunStore> RunStore::open(const std::string& run_dir) {
   auto db = std::make_unique<Database>(db_path(run_dir), false);
   auto get = db->prepare("SELECT value FROM meta WHERE key = 'config'");
   if (!get.step()) throw Error(db_path(run_dir) + " has no configuration: not a tension run store");
-  auto config = nlohmann::json::parse(get.text_col(0));
+  auto config = parse_meta(get.text_col(0), db_path(run_dir), "config");
   return std::unique_ptr<RunStore>(new RunStore(std::move(db), std::move(config)));
 }
 
@@ -70,7 +81,7 @@ void RunStore::set_meta(const std::string& key, const nlohmann::json& value) {
 nlohmann::json RunStore::meta(const std::string& key) const {
   auto st = db_->prepare("SELECT value FROM meta WHERE key = ?");
   st.bind(1, key);
-  return st.step() ? nlohmann::json::parse(st.text_col(0)) : nlohmann::json();
+  return st.step() ? parse_meta(st.text_col(0), db_->path(), key) : nlohmann::json();
 }
 
 std::vector<int64_t> RunStore::stored_images() const {

@@ -12,6 +12,13 @@
 namespace tension::store {
 
 class Database;
+}  // namespace tension::store
+
+namespace tension {
+class FileLock;
+}
+
+namespace tension::store {
 
 struct ImageRecord {
   int64_t index;          // dataset index
@@ -34,6 +41,8 @@ class RunStore {
  public:
   // Creates RUN/store.sqlite with `config`, or reopens it when it exists: then `config` must equal the stored
   // one (same model, data, features, layers, options), otherwise tension::Error says what differs.
+  // One writer per run: while this store lives, RUN/store.lock is held, and a second writer (another process, or
+  // another open_for_writing) is refused with tension::Error.
   static std::unique_ptr<RunStore> open_for_writing(const std::string& run_dir, const nlohmann::json& config);
   // Opens an existing store; tension::Error when RUN has none.
   static std::unique_ptr<RunStore> open(const std::string& run_dir);
@@ -56,7 +65,8 @@ class RunStore {
   static std::string db_path(const std::string& run_dir);
 
  private:
-  RunStore(std::unique_ptr<Database> db, nlohmann::json config);
+  RunStore(std::unique_ptr<Database> db, nlohmann::json config, std::unique_ptr<FileLock> lock = nullptr);
+  std::unique_ptr<FileLock> lock_;  // held by a writer; released after the database closes
   std::unique_ptr<Database> db_;
   nlohmann::json config_;
 };

@@ -17,8 +17,15 @@ Database::Database(const std::string& path, bool create) : path_(path) {
     throw Error("cannot open database " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 10000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
+  // A file that is not a database fails here; no destructor runs after a throwing constructor, so close it here.
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+  } catch (const Error&) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
 }
 
 Database::~Database() { sqlite3_close(db_); }

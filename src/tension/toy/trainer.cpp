@@ -8,20 +8,17 @@
 
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
+#include "tension/core/splitmix.h"
 #include "tension/toy/toy_data.h"
 
 namespace tension::toy {
 
 namespace {
 
-// splitmix64: well-spread seeds from (seed, stream, index).
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
+// Well-spread seeds from (seed, stream, index).
+uint64_t derive(uint64_t seed, uint64_t stream, uint64_t index) {
+  return splitmix64_hash(splitmix64_hash(splitmix64_hash(seed) ^ stream) ^ index);
 }
-uint64_t derive(uint64_t seed, uint64_t stream, uint64_t index) { return mix(mix(mix(seed) ^ stream) ^ index); }
 
 KernelConfig kernel_config(const TrainConfig& c) {
   KernelConfig k;

@@ -18,8 +18,8 @@ torch::Tensor opacity(const torch::Tensor& gradients, const OpacityOptions& opt)
     std::vector<float> clip;
     for (int64_t b = 0; b < flat.size(0); ++b) {
       auto row = flat[b].contiguous();
-      clip.push_back(static_cast<float>(
-          percentile({row.data_ptr<float>(), row.data_ptr<float>() + row.numel()}, 100 - opt.clip_percent)));
+      std::vector<float> values(row.data_ptr<float>(), row.data_ptr<float>() + row.numel());
+      clip.push_back(static_cast<float>(percentile(std::move(values), 100 - opt.clip_percent)));
     }
     flat = torch::minimum(flat, torch::tensor(clip).unsqueeze(1));
   }

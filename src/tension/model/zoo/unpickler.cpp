@@ -70,6 +70,17 @@ class Unpickler {
     std::tie(pickle_, size_) = archive_.getRecord("data.pkl");
     data_ = static_cast<const uint8_t*>(pickle_.get());
   }
+  // Containers may hold themselves (through the memo) or nest as deep as the pickle is long: emptying each one
+  // frees every value without leaking a cycle or recursing once per level. Values returned by run() are emptied
+  // too, so the unpickler must outlive their use.
+  ~Unpickler() {
+    for (const auto& c : containers_) {
+      c->items.clear();
+      c->entries.clear();
+    }
+  }
+  Unpickler(const Unpickler&) = delete;
+  Unpickler& operator=(const Unpickler&) = delete;
 
   ValuePtr run() {
     using K = Value::Kind;
@@ -80,9 +91,9 @@ class Unpickler {
         case 0x95: read<uint64_t>(); break;                     // FRAME
         case '.': return pop();                                 // STOP
         case '(': marks_.push_back(stack_.size()); break;       // MARK
-        case ')': push(make(K::Tuple)); break;                  // EMPTY_TUPLE
-        case ']': push(make(K::List)); break;                   // EMPTY_LIST
-        case '}': push(make(K::Dict)); break;                   // EMPTY_DICT
+        case ')': push(container(K::Tuple)); break;             // EMPTY_TUPLE
+        case ']': push(container(K::List)); break;              // EMPTY_LIST
+        case '}': push(container(K::Dict)); break;              // EMPTY_DICT
         case 't': push(sequence(K::Tuple, pop_mark())); break;  // TUPLE
         case 0x85: push(sequence(K::Tuple, pop_n(1))); break;   // TUPLE1
         case 0x86: push(sequence(K::Tuple, pop_n(2))); break;   // TUPLE2
@@ -190,8 +201,12 @@ class Unpickler {
     v->s = std::move(name);
     return v;
   }
-  static ValuePtr sequence(Value::Kind kind, std::vector<ValuePtr> items) {
-    auto v = make(kind);
+  ValuePtr container(Value::Kind kind) {
+    containers_.push_back(make(kind));
+    return containers_.back();
+  }
+  ValuePtr sequence(Value::Kind kind, std::vector<ValuePtr> items) {
+    auto v = container(kind);
     v->items = std::move(items);
     return v;
   }
@@ -241,8 +256,8 @@ class Unpickler {
   }
   // The opcodes' operands are popped before these run, so top() is the container they fill.
   void set_items(const std::vector<ValuePtr>& kv) { add_entries(*top(Value::Kind::Dict), kv); }
-  ValuePtr dict(const std::vector<ValuePtr>& kv) const {
-    auto d = make(Value::Kind::Dict);
+  ValuePtr dict(const std::vector<ValuePtr>& kv) {
+    auto d = container(Value::Kind::Dict);
     add_entries(*d, kv);
     return d;
   }
@@ -273,7 +288,7 @@ class Unpickler {
     const Value &fn = *call[0], &args = *call[1];
     if (fn.kind != Value::Kind::Global || args.kind != Value::Kind::Tuple) fail("malformed pickle (bad REDUCE)");
     const auto& a = args.items;
-    if (fn.s == "collections.OrderedDict" && a.empty()) return make(Value::Kind::Dict);
+    if (fn.s == "collections.OrderedDict" && a.empty()) return container(Value::Kind::Dict);
     if ((fn.s == "torch._utils._rebuild_tensor_v2" || fn.s == "torch._utils._rebuild_tensor") && a.size() >= 4 &&
         a[0]->kind == Value::Kind::Tensor && a[1]->kind == Value::Kind::Int) {
       return tensor(a[0]->tensor.as_strided(ints(*a[2]), ints(*a[3]), a[1]->i));
@@ -304,13 +319,15 @@ class Unpickler {
     auto cached = storages_.find(key);
     if (cached != storages_.end()) return tensor(cached->second);
     int64_t numel = p[4]->i;
+    if (numel < 0) fail("storage " + key + " has a negative size");
     auto options = torch::TensorOptions().dtype(type->second);
     torch::Tensor storage;
     if (numel == 0) {
       storage = torch::empty({0}, options);
     } else {
       auto [ptr, bytes] = archive_.getRecord("data/" + key);
-      if (bytes < static_cast<size_t>(numel) * c10::elementSize(type->second)) fail("storage " + key + " is truncated");
+      // Divided, not multiplied: a huge numel must not wrap around to a size the record seems to hold.
+      if (static_cast<uint64_t>(numel) > bytes / c10::elementSize(type->second)) fail("storage " + key + " is truncated");
       // The tensor keeps the record's buffer alive: no copy of what may be hundreds of megabytes.
       auto buffer = std::make_shared<at::DataPtr>(std::move(ptr));
       auto keep_alive = [buffer](void*) {};
@@ -329,6 +346,7 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::map<uint32_t, ValuePtr> memo_;
   std::map<std::string, torch::Tensor> storages_;
+  std::vector<ValuePtr> containers_;  // every tuple, list and dict made, emptied by the destructor
 };
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -339,24 +357,24 @@ TensorDict read_tensor_dict(const std::string& path) {
   namespace fs = std::filesystem;
   if (!fs::exists(path)) throw Error("weights file not found: " + path);
   if (!fs::is_regular_file(path)) throw Error("weights file " + path + " is not a regular file");
-  ValuePtr root;
+  TensorDict out;
   try {
     caffe2::serialize::PyTorchStreamReader archive(path);
-    root = Unpickler(archive, path).run();
+    Unpickler unpickler(archive, path);
+    ValuePtr root = unpickler.run();
+    if (root->kind != Value::Kind::Dict) {
+      throw Error("weights file " + path + " holds a " + kind_name(root->kind) + ", not a dict of tensors");
+    }
+    for (const auto& [k, v] : root->entries) {
+      if (k->kind != Value::Kind::String) throw Error("weights file " + path + " has a non-string key");
+      if (v->kind != Value::Kind::Tensor) {
+        throw Error("weights file " + path + ": entry '" + k->s + "' is a " + kind_name(v->kind) + ", not a tensor");
+      }
+      out.emplace_back(k->s, v->tensor);
+    }
   } catch (const c10::Error& e) {
     throw Error("weights file " + path +
                 " cannot be read as a torch.save archive: " + first_line(e.what_without_backtrace()));
-  }
-  if (root->kind != Value::Kind::Dict) {
-    throw Error("weights file " + path + " holds a " + kind_name(root->kind) + ", not a dict of tensors");
-  }
-  TensorDict out;
-  for (const auto& [k, v] : root->entries) {
-    if (k->kind != Value::Kind::String) throw Error("weights file " + path + " has a non-string key");
-    if (v->kind != Value::Kind::Tensor) {
-      throw Error("weights file " + path + ": entry '" + k->s + "' is a " + kind_name(v->kind) + ", not a tensor");
-    }
-    out.emplace_back(k->s, v->tensor);
   }
   return out;
 }
