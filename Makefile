@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 # OpenBLAS single-threaded while torch runs network work (docs/dependencies.md §0); stable OpenMP timing.
 RUN_ENV = OPENBLAS_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: all deps configure build build-cli demo test bench bench-build clean
+.PHONY: all deps configure build build-cli demo test bench bench-build fuzz sanitize clean
 
 all: build
 
@@ -40,6 +40,26 @@ bench: build
 # About an hour: the program built from scratch four ways (docs/benchmarks.md "Build").
 bench-build: deps
 	bash bench/build_variants.sh
+
+# The whole project under AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/, then the test suite under
+# it (docs/hardening.md "Sanitizers"). tests/sanitizers/ lists, with reasons, the reports inside LibTorch that are
+# suppressed; none of ours. SANITIZE_TESTS narrows the tests (a ctest -R pattern).
+SANITIZE_TESTS ?= .
+SANITIZE_ENV = ASAN_OPTIONS=detect_leaks=1:detect_odr_violation=0:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/tests/sanitizers/ubsan.supp
+sanitize: deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENSION_SANITIZE=ON -DTENSION_BUILD_BENCH=OFF
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && $(RUN_ENV) $(SANITIZE_ENV) ctest --output-on-failure --timeout 1800 -R '$(SANITIZE_TESTS)'
+
+# The libFuzzer targets (docs/hardening.md "Fuzzing"), built with clang++ in build-fuzz/, each run FUZZ_SECONDS.
+FUZZ_SECONDS ?= 120
+FUZZ_TARGETS ?= idx jpeg image pth unpickle npy feature tap run_store
+fuzz: deps
+	cmake -S fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++
+	cmake --build build-fuzz -j$(JOBS)
+	bash fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf $(BUILD) out

@@ -1,5 +1,6 @@
 // The run store: round trips, configuration checks, resuming after SIGKILL, and exports read by Python.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -345,4 +346,44 @@ TEST(RunStore, SignalsStopAPassThatThenResumes) {
     EXPECT_EQ(st->stored_images().size(), 3000u);
     EXPECT_EQ(st->count_attributions(), 3000 * 2 * 2);
   }
+}
+
+// A disk that fills during a pass (a file size limit stands in for it): the pass stops with a clear error naming
+// the store, the store stays intact, and once there is room the same command resumes to the clean pass's rows.
+TEST(RunStore, AFullDiskStopsThePassWhichThenResumes) {
+  auto clean = temp_dir("store_full_clean"), full = temp_dir("store_full");
+  std::string out;
+  ASSERT_EQ(run_command(attribute_cmd(clean), &out), 0) << out;
+  const int rc = run_command("prlimit --fsize=8000000 " + attribute_cmd(full), &out);
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("store.sqlite"), std::string::npos) << out;
+  EXPECT_NE(out.find("is the disk full"), std::string::npos) << out;
+  EXPECT_NE(out.find("run the same command again"), std::string::npos) << out;
+  EXPECT_EQ(out.find("internal error"), std::string::npos) << out;
+  const size_t partial = store::RunStore::open(full)->stored_images().size();
+  EXPECT_GT(partial, 0u);
+  EXPECT_LT(partial, 3000u) << "the limit was never reached: the test proved nothing";
+  std::string check;
+  ASSERT_EQ(run_command("sqlite3 " + full + "/store.sqlite 'PRAGMA integrity_check'", &check), 0) << check;
+  EXPECT_EQ(check, "ok\n");
+  ASSERT_EQ(run_command(attribute_cmd(full), &out), 0) << out;
+  auto a = store::RunStore::open(clean), b = store::RunStore::open(full);
+  EXPECT_EQ(b->stored_images(), a->stored_images());
+  EXPECT_EQ(b->count_attributions(), a->count_attributions());
+}
+
+// An output folder that cannot be written, or whose parent is a file: a clear error naming it, before any work.
+TEST(RunStore, AnUnwritableOutputFolderIsAClearError) {
+  const std::string dir = temp_dir("store_readonly");
+  ASSERT_EQ(chmod(dir.c_str(), 0555), 0);
+  std::string out;
+  if (geteuid() != 0) {  // root writes anywhere: the read-only case only means something for other users
+    EXPECT_EQ(run_command(attribute_cmd(dir + "/run"), &out), 2) << out;
+    EXPECT_NE(out.find(dir + "/run"), std::string::npos) << out;
+  }
+  chmod(dir.c_str(), 0755);
+  std::ofstream(dir + "/a-file") << "x";
+  EXPECT_EQ(run_command(attribute_cmd(dir + "/a-file/run"), &out), 2) << out;
+  EXPECT_NE(out.find(dir + "/a-file/run"), std::string::npos) << out;
+  EXPECT_EQ(out.find("internal error"), std::string::npos) << out;
 }

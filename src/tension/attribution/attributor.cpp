@@ -30,6 +30,19 @@ size_t tap_index(std::vector<model::Tap>& taps, const model::Tap& t) {
 Attributor::Attributor(model::Model& m, AttributorOptions opt) : model_(m), opt_(std::move(opt)) {
   if (opt_.features.empty()) throw Error("no feature to attribute");
   if (opt_.layers.empty()) throw Error("no attribution layer given");
+  // A feature or layer given twice would attribute it twice and store rows no reader can tell apart.
+  for (size_t i = 0; i < opt_.features.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (opt_.features[i].spec == opt_.features[j].spec) {
+        throw Error("feature " + opt_.features[i].spec + " is given twice");
+      }
+    }
+  }
+  for (size_t i = 0; i < opt_.layers.size(); ++i) {
+    if (std::find(opt_.layers.begin(), opt_.layers.begin() + i, opt_.layers[i]) != opt_.layers.begin() + i) {
+      throw Error("attribution layer " + opt_.layers[i] + " is given twice");
+    }
+  }
   std::vector<std::string> names;
   for (const auto& l : model_.layers()) names.push_back(l.name);
   for (const auto& f : opt_.features) {

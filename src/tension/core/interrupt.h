@@ -14,7 +14,8 @@ struct Interrupted : Error {
   int signal;
 };
 
-// Installs the handlers (the CLI does, once, at start).
+// Installs the handlers (the CLI does, once, at start). Also ignores SIGXFSZ, so that a write past a file size
+// limit fails with an error the store reports (EFBIG) instead of killing the process.
 void install_interrupt_handlers();
 
 // The signal that asked to stop, or 0.

@@ -47,10 +47,14 @@ uint64_t declared_pixels(const std::vector<unsigned char>& b) {
   if (n >= 24 && std::equal(kPng, kPng + 8, b.begin()) && std::equal(b.begin() + 12, b.begin() + 16, "IHDR"))
     return be32(&b[16]) * be32(&b[20]);
   if (!looks_like_jpeg(b)) return 0;
-  // The frame header (SOF0-SOF15 but DHT C4, JPG C8, DAC CC) precedes the first scan; segments are skipped by length.
+  // The frame header (SOF0-SOF15 but DHT C4, JPG C8, DAC CC) precedes the first scan; segments are skipped by length
+  // and, as libjpeg does, bytes between segments until the next 0xFF.
   size_t pos = 2;
   while (pos + 1 < n) {
-    if (b[pos] != 0xFF) return 0;
+    if (b[pos] != 0xFF) {
+      ++pos;
+      continue;
+    }
     unsigned char marker = b[pos + 1];
     pos += 2;
     if (marker == 0xFF) {

@@ -45,11 +45,27 @@ RunStore::RunStore(std::unique_ptr<Database> db, nlohmann::json config, std::uni
 
 RunStore::~RunStore() = default;
 
+namespace {
+
+// The layout of the tables. A store without the key predates it and has this layout.
+constexpr int kStoreSchema = 1;
+
+void check_schema(Database& db, const std::string& run_dir) {
+  auto get = db.prepare("SELECT value FROM meta WHERE key = 'schema'");
+  if (get.step() && get.text_col(0) != std::to_string(kStoreSchema)) {
+    throw Error("run " + run_dir + " was written with store schema " + get.text_col(0) + ", and this tension reads "
+                "schema " + std::to_string(kStoreSchema) + ": use the tension that wrote it, or attribute again");
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<RunStore> RunStore::open_for_writing(const std::string& run_dir, const nlohmann::json& config) {
   std::filesystem::create_directories(run_dir);
   auto lock = std::make_unique<FileLock>((std::filesystem::path(run_dir) / "store.lock").string(), "run " + run_dir);
   auto db = std::make_unique<Database>(db_path(run_dir), true);
   db->exec(kSchema);
+  check_schema(*db, run_dir);
   auto get = db->prepare("SELECT value FROM meta WHERE key = 'config'");
   if (get.step()) {
     auto stored = parse_meta(get.text_col(0), db_path(run_dir), "config");
@@ -60,6 +76,7 @@ std::unique_ptr<RunStore> RunStore::open_for_writing(const std::string& run_dir,
     }
   } else {
     db->prepare("INSERT INTO meta (key, value) VALUES ('config', ?)").bind(1, config.dump()).run();
+    db->prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").bind(1, std::to_string(kStoreSchema)).run();
   }
   return std::unique_ptr<RunStore>(new RunStore(std::move(db), config, std::move(lock)));
 }
@@ -67,6 +84,7 @@ std::unique_ptr<RunStore> RunStore::open_for_writing(const std::string& run_dir,
 std::unique_ptr<RunStore> RunStore::open(const std::string& run_dir) {
   if (!std::filesystem::exists(db_path(run_dir))) throw Error("no run store in " + run_dir);
   auto db = std::make_unique<Database>(db_path(run_dir), false);
+  check_schema(*db, run_dir);
   auto get = db->prepare("SELECT value FROM meta WHERE key = 'config'");
   if (!get.step()) throw Error(db_path(run_dir) + " has no configuration: not a tension run store");
   auto config = parse_meta(get.text_col(0), db_path(run_dir), "config");

@@ -19,7 +19,8 @@ Database::Database(const std::string& path, bool create) : path_(path) {
   sqlite3_busy_timeout(db_, 10000);
   // A file that is not a database fails here; no destructor runs after a throwing constructor, so close it here.
   try {
-    exec("PRAGMA journal_mode=WAL");
+    // WAL is a property of the file, set once by its creator: opening an existing file changes nothing in it.
+    if (create) exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
   } catch (const Error&) {
     sqlite3_close(db_);
@@ -30,8 +31,29 @@ Database::Database(const std::string& path, bool create) : path_(path) {
 
 Database::~Database() { sqlite3_close(db_); }
 
+namespace {
+
+// What to do about the errors a user can act on. A failed write leaves the database as its last commit; a damaged
+// file is left as it is.
+std::string error_hint(sqlite3* db) {
+  switch (sqlite3_errcode(db)) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+      return " (is the disk full, or a file size limit reached? free space and run the same command again: it "
+             "resumes from the last stored batch)";
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return " (the file is damaged; tension leaves it as it is: `sqlite3 FILE 'PRAGMA integrity_check'` says "
+             "where, and a new run into another folder makes it again)";
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
 void Database::fail(const std::string& what) const {
-  throw Error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  throw Error("database " + path_ + ": " + what + ": " + sqlite3_errmsg(db_) + error_hint(db_));
 }
 
 void Database::exec(const std::string& sql) {
@@ -39,7 +61,7 @@ void Database::exec(const std::string& sql) {
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "?";
     sqlite3_free(err);
-    throw Error("database " + path_ + ": " + msg + " (in: " + sql.substr(0, 80) + ")");
+    throw Error("database " + path_ + ": " + msg + " (in: " + sql.substr(0, 80) + ")" + error_hint(db_));
   }
 }
 

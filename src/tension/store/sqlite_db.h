@@ -14,7 +14,7 @@ class Statement;
 
 class Database {
  public:
-  // Opens (creating when asked) a database in WAL mode, so readers never block the writing pass.
+  // Opens a database; one created here is put in WAL mode, so that readers never block the writing pass.
   Database(const std::string& path, bool create);
   ~Database();
   Database(const Database&) = delete;

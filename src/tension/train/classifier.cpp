@@ -1,5 +1,7 @@
 #include "tension/train/classifier.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 
 #include "tension/core/error.h"
@@ -89,7 +91,13 @@ Accuracy evaluate_accuracy(model::Model& m, const data::Dataset& ds, int64_t bat
     acc.failed += static_cast<int64_t>(b.failures.size());
     bar.advance(b.indices.size() + b.failures.size());
     if (b.x.size(0) == 0) continue;
-    auto pred = m.run(b.x.to(m.device()), {}, ro).output.argmax(1).cpu();
+    auto logits = m.run(b.x.to(m.device()), {}, ro).output;
+    if (logits.dim() != 2) {
+      throw Error(fmt::format("model {} gives an output of shape {}, not class scores [N, classes]: it cannot be "
+                              "evaluated",
+                              m.name(), fmt::join(logits.sizes(), "x")));
+    }
+    auto pred = logits.argmax(1).cpu();
     auto labels = torch::tensor(b.labels, torch::kInt64);
     auto known = labels >= 0;
     acc.correct += (pred.eq(labels) & known).sum().item<int64_t>();
