@@ -1,6 +1,9 @@
 // Spherical k-means recovers planted directions, and the two-stage pick spreads them.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <random>
+
 #include "tension/analysis/kmeans.h"
 #include "tension/core/error.h"
 #include "testing.h"
@@ -60,4 +63,33 @@ TEST(KMeans, BadKIsAClearError) {
   o.k = 10;
   std::string msg = tension::testing::error_of([&] { analysis::spherical_kmeans(torch::randn({5, 3}), o); });
   EXPECT_NE(msg.find("k = 10"), std::string::npos) << msg;
+}
+
+// `tension kmeans` killed ten times at random moments, then run to the end: its directions equal an uninterrupted
+// run's, byte for byte (nothing a killed run leaves behind is taken up).
+TEST(KMeans, KilledRunsEndAsTheCleanRun) {
+  using tension::testing::cli_binary;
+  using tension::testing::run_command;
+  const std::string clean = tension::testing::temp_dir("kmeans_clean"),
+                    killed = tension::testing::temp_dir("kmeans_killed");
+  auto cmd = [](const std::string& out) {
+    return cli_binary() + " --threads 1 kmeans fmnist-cnn fashion-mnist:test --layer relu2 --limit 3000 -k 40 "
+                          "--pick 5 --out " + out;
+  };
+  std::string log;
+  ASSERT_EQ(run_command(cmd(clean), &log), 0) << log;
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> ms(150, 1600);
+  int interrupted = 0;
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    interrupted += run_command("timeout -s KILL " + std::to_string(ms(rng) / 1000.0) + " " + cmd(killed)) != 0;
+  }
+  EXPECT_GE(interrupted, 5) << "most kills came after the run ended: the test proved little";
+  ASSERT_EQ(run_command(cmd(killed), &log), 0) << log;
+  for (const char* f : {"/centroids.npy", "/directions.npy"}) {
+    std::ifstream a(clean + f, std::ios::binary), b(killed + f, std::ios::binary);
+    const std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+    EXPECT_FALSE(sa.empty()) << f;
+    EXPECT_EQ(sa, sb) << f;
+  }
 }

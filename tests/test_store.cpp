@@ -78,9 +78,9 @@ TEST(RunStore, KilledPassesResumeToExactlyTheCleanPass) {
   std::string out;
   ASSERT_EQ(run_command(attribute_cmd(clean), &out), 0) << out;
   std::mt19937 rng(1234);
-  std::uniform_int_distribution<int> ms(500, 1800);
+  std::uniform_int_distribution<int> ms(400, 1800);
   int partial = 0;  // kills that left some but not all images stored
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  for (int attempt = 0; attempt < 10; ++attempt) {
     int rc = run_command("timeout -s KILL " + std::to_string(ms(rng) / 1000.0) + " " + attribute_cmd(killed));
     if (rc == 0) continue;
     size_t n = 0;
