@@ -164,6 +164,8 @@ TEST(BadInputs, DamagedOrForeignRunsAreRefusedAndLeftAlone) {
                                {"export " + dir + " --csv OUT/rows.csv", words},
                                {"atlas " + dir + " --out OUT", words}};
     expect_refused(cases);
-    if (!before.empty()) EXPECT_EQ(sha256_file(db), before) << dir << " was changed";
+    if (!before.empty()) {
+      EXPECT_EQ(sha256_file(db), before) << dir << " was changed";
+    }
   }
 }

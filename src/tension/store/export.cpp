@@ -37,7 +37,7 @@ size_t export_csv(const RunStore& store, const std::string& path) {
   for (size_t i = 0; i < csv_columns().size(); ++i) f << (i ? "," : "") << csv_columns()[i];
   f << "\n";
   size_t n = 0;
-  for (const auto& r : store.attributions(false)) {
+  store.for_each_attribution(false, [&](AttributionRecord&& r) {
     const auto& im = images.at(r.image);
     f << r.image << "," << csv_field(im.id) << "," << im.label << ","
       << csv_field(cfg["features"][r.feature].get<std::string>()) << ","
@@ -45,7 +45,7 @@ size_t export_csv(const RunStore& store, const std::string& path) {
       << num(r.e_pos) << "," << num(r.e_neg) << "," << num(r.l1) << "," << num(r.l2) << "," << num(r.l21)
       << "\n";
     ++n;
-  }
+  });
   if (!f) throw Error("cannot write " + path);
   return n;
 }
@@ -54,21 +54,21 @@ std::vector<std::string> export_npy(const RunStore& store, const std::string& di
   std::filesystem::create_directories(dir);
   const auto& cfg = store.config();
   const size_t nf = cfg["features"].size(), nl = cfg["layers"].size();
-  auto rows = store.attributions(true);
-  // Rows come ordered by (image, feature, layer); only images with attributions appear.
+  // Rows come ordered by (image, feature, layer); only images with attributions appear. Only what is exported is
+  // kept, not the rows.
   std::vector<int64_t> index;
   std::vector<std::vector<double>> fv(nf);
   std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> channels;
   std::map<std::pair<size_t, size_t>, std::array<std::vector<double>, 3>> e;
-  for (const auto& r : rows) {
+  store.for_each_attribution(true, [&](AttributionRecord&& r) {
     if (index.empty() || index.back() != r.image) index.push_back(r.image);
     auto key = std::make_pair(static_cast<size_t>(r.feature), static_cast<size_t>(r.layer));
     if (r.layer == 0) fv[r.feature].push_back(r.fv);
     e[key][0].push_back(r.e);
     e[key][1].push_back(r.e_pos);
     e[key][2].push_back(r.e_neg);
-    if (!r.channels.empty()) channels[key].push_back(r.channels);
-  }
+    if (!r.channels.empty()) channels[key].push_back(std::move(r.channels));
+  });
   std::vector<std::string> written;
   auto save = [&](const std::string& name, const torch::Tensor& t) {
     write_npy((std::filesystem::path(dir) / name).string(), t);

@@ -149,8 +149,7 @@ std::vector<ImageRecord> RunStore::images() const {
   return out;
 }
 
-std::vector<AttributionRecord> RunStore::attributions(bool with_maps) const {
-  std::vector<AttributionRecord> out;
+void RunStore::for_each_attribution(bool with_maps, const std::function<void(AttributionRecord&&)>& fn) const {
   auto st = db_->prepare(std::string("SELECT image, feature, layer, fv, e, e_pos, e_neg, l1, l2, l21") +
                          (with_maps ? ", phi_pos, phi_neg, channels, s" : "") +
                          " FROM attributions ORDER BY image, feature, layer");
@@ -172,8 +171,13 @@ std::vector<AttributionRecord> RunStore::attributions(bool with_maps) const {
       r.channels = st.floats_col(12);
       r.s = st.floats_col(13);
     }
-    out.push_back(std::move(r));
+    fn(std::move(r));
   }
+}
+
+std::vector<AttributionRecord> RunStore::attributions(bool with_maps) const {
+  std::vector<AttributionRecord> out;
+  for_each_attribution(with_maps, [&](AttributionRecord&& r) { out.push_back(std::move(r)); });
   return out;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,8 @@ class RunStore {
   std::vector<ImageRecord> images() const;          // by dataset index
   // Every attribution row, by (image, feature, layer); BLOB columns only when `with_maps`.
   std::vector<AttributionRecord> attributions(bool with_maps) const;
+  // The same rows one at a time, none kept: memory does not grow with the store (exports of large runs).
+  void for_each_attribution(bool with_maps, const std::function<void(AttributionRecord&&)>& fn) const;
 
   static std::string db_path(const std::string& run_dir);
 
