@@ -26,10 +26,9 @@ FileLock::FileLock(const std::string& path, const std::string& what) {
     throw Error(what + " is in use by another tension process (pid " + pid +
                 "): wait for it to finish, or write to another folder");
   }
+  // The pid only makes a refusal's message more helpful: the lock holds whether or not it is written.
   const std::string pid = std::to_string(::getpid());
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
-    // The pid only makes the refusal's message more helpful; the lock itself holds.
-  }
+  [[maybe_unused]] const bool written = ::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, pid.data(), pid.size(), 0) > 0;
 }
 
 FileLock::~FileLock() {

@@ -76,16 +76,13 @@ struct LayerPass {
   torch::Tensor top, top_at, bottom, bottom_at;  // [N, F]: each image's highest and lowest crop and where
   torch::Tensor l1;                              // [N, H*W]
   torch::Tensor seen;                            // [N] readable
+  std::vector<int64_t> readable;                 // the indices where seen is true, once per layer
   std::vector<MomentsAccumulator> moments;       // per feature, over every crop
 };
 
 std::vector<Candidate> ranked(const LayerPass& p, const torch::Tensor& value, const torch::Tensor& at, int64_t f,
                               bool highest, int64_t width) {
-  std::vector<int64_t> images;
-  auto seen = p.seen.accessor<bool, 1>();
-  for (int64_t i = 0; i < seen.size(0); ++i) {
-    if (seen[i]) images.push_back(i);
-  }
+  std::vector<int64_t> images = p.readable;
   auto v = value.select(1, f).contiguous();
   auto va = v.accessor<float, 1>();
   auto k = std::min(images.size(), kListed);
@@ -195,6 +192,8 @@ void trials_build(const TrialsBuildOptions& opt, RunManifest& run) {
     auto l1_seen = p.l1.index({p.seen}).flatten().contiguous();
     const double p90 = percentile(std::vector<float>(l1_seen.data_ptr<float>(),
                                                      l1_seen.data_ptr<float>() + l1_seen.numel()), 90.0);
+    auto readable = p.seen.nonzero().flatten().contiguous();
+    p.readable.assign(readable.data_ptr<int64_t>(), readable.data_ptr<int64_t>() + readable.numel());
     std::vector<Moments> mom;
     for (const auto& acc : p.moments) mom.push_back(acc.moments());
 
