@@ -1,7 +1,11 @@
-"""Peak memory of reading a large run store (issue 18 §5): stores of 10k, 100k and 1M attribution rows written by
-a generator (20 features x 1 layer, 16-float phi maps per row, as a 4x4 footprint gives), then the peak RSS of
-`tension export --csv` and `--npy` on each, from /usr/bin/time. Usage: store_memory.py BUILD [ROWS...]"""
-import json
+"""Peak memory of reading a large run store (issue 18 §5): runs of 10k, 100k and 1M attribution rows (20 features x
+1 layer of fmnist-cnn, 36-float phi maps per row as conv3's footprint at relu2 gives), then the peak RSS and time of
+`tension export --csv`, `export --npy`, `select` (four rules, one of them pooling percentiles over every map) and
+`atlas` (its top 1,000 images) on each, from /usr/bin/time.
+
+Each run is real where it matters: `tension attribute` attributes its first 4 synthetic images, so that the store
+holds a pass's own config, layout and plan; a generator then writes the other rows, of the same shape, with seeded
+random values (running the model for days is not the point). Usage: store_memory.py BUILD [ROWS...]"""
 import os
 import random
 import sqlite3
@@ -13,47 +17,57 @@ import tempfile
 build = sys.argv[1]
 sizes = [int(x) for x in sys.argv[2:]] or [10_000, 100_000, 1_000_000]
 features = 20
-schema = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE images (idx INTEGER PRIMARY KEY, id TEXT NOT NULL, label INTEGER NOT NULL, error TEXT);
-CREATE TABLE attributions (image INTEGER NOT NULL, feature INTEGER NOT NULL, layer INTEGER NOT NULL,
-  fv REAL, e REAL, e_pos REAL, e_neg REAL, l1 REAL, l2 REAL, l21 REAL,
-  phi_pos BLOB, phi_neg BLOB, channels BLOB, s BLOB, PRIMARY KEY (image, feature, layer));
-"""
+tension = os.path.join(build, "tension")
 
 
-def make_store(run, rows):
-    os.makedirs(run, exist_ok=True)
-    db = sqlite3.connect(os.path.join(run, "store.sqlite"))
-    db.executescript(schema)
-    config = {"features": [f"conv3:{k}" for k in range(features)], "layers": ["relu2"], "data": {"spec": "generated"}}
-    db.execute("INSERT INTO meta VALUES ('config', ?)", (json.dumps(config),))
-    db.execute("INSERT INTO meta VALUES ('schema', '1')")
-    rng = random.Random(0)
-    blob = struct.pack("<16f", *[rng.random() for _ in range(16)])
+def make_run(run, rows):
     images = rows // features
-    db.executemany("INSERT INTO images VALUES (?, ?, 0, NULL)", ((i, f"img{i}.png") for i in range(images)))
+    args = [tension, "attribute", "fmnist-cnn", "--weights", "random", f"synthetic:noise?n={images}&size=28",
+            "--limit", "4", "-l", "relu2", "--out", run]
+    for k in range(features):
+        args += ["-f", f"conv3:{k}"]
+    subprocess.run(args, check=True, capture_output=True)
+    db = sqlite3.connect(os.path.join(run, "store.sqlite"))
+    first_id, = db.execute("SELECT id FROM images WHERE idx = 0").fetchone()
+    cells = len(db.execute("SELECT phi_pos FROM attributions LIMIT 1").fetchone()[0]) // 4
+    rng = random.Random(0)
+    maps = [struct.pack(f"<{cells}f", *[rng.random() * rng.random() for _ in range(cells)]) for _ in range(64)]
+    db.executemany("INSERT INTO images VALUES (?, ?, -1, NULL)",
+                   ((i, first_id[:-1] + str(i)) for i in range(4, images)))
+
+    def row(i, k):
+        e_pos, e_neg = rng.random(), rng.random()
+        return (i, k, 2 * rng.random() - 1, e_pos - e_neg, e_pos, e_neg, e_pos + e_neg, rng.random(), rng.random(),
+                maps[rng.randrange(64)], maps[rng.randrange(64)])
+
     db.executemany("INSERT INTO attributions VALUES (?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
-                   ((i, k, rng.random(), 1.0, 0.5, 0.5, 2.0, 1.0, 1.0, blob, blob)
-                    for i in range(images) for k in range(features)))
+                   (row(i, k) for i in range(4, images) for k in range(features)))
     db.commit()
     db.close()
 
 
-def peak_rss_mb(args):
-    r = subprocess.run(["/usr/bin/time", "-f", "%M", os.path.join(build, "tension")] + args,
-                       capture_output=True, text=True)
+def peak(args):
+    """Peak RSS in MB and wall seconds of one tension command."""
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %e", tension] + args, capture_output=True, text=True)
     if r.returncode != 0:
         raise SystemExit(r.stderr)
-    return int(r.stderr.strip().splitlines()[-1]) / 1024
+    rss, seconds = r.stderr.strip().splitlines()[-1].split()
+    return int(rss) / 1024, float(seconds)
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    print("| rows | images | export --csv, peak RSS (MB) | export --npy, peak RSS (MB) |")
-    print("|---|---|---|---|")
+    print("| rows | images | export --csv | export --npy | select | atlas (top 1,000) |")
+    print("|---|---|---|---|---|---|")
     for rows in sizes:
         run = os.path.join(tmp, f"run{rows}")
-        make_store(run, rows)
-        csv = peak_rss_mb(["export", run, "--csv", os.path.join(tmp, "out.csv")])
-        npy = peak_rss_mb(["export", run, "--npy", os.path.join(tmp, "npy")])
-        print(f"| {rows:,} | {rows // features:,} | {csv:.0f} | {npy:.0f} |", flush=True)
+        make_run(run, rows)
+        figures = [
+            peak(["export", run, "--csv", os.path.join(tmp, "out.csv")]),
+            peak(["export", run, "--npy", os.path.join(tmp, f"npy{rows}")]),
+            peak(["select", run, "-f", "0", "-l", "0", "-r", "mei", "-r", "mti", "-r", "spatial", "-r", "channel",
+                  "-k", "8", "--page-points", "200", "--out", os.path.join(tmp, f"sel{rows}")]),
+            peak(["atlas", run, "-f", "0", "-l", "0", "--images", "1000", "--grid", "6", "--icon-steps", "10",
+                  "--icon-batch", "36", "--icon-px", "16", "--top-images", "2", "--out", os.path.join(tmp, f"atlas{rows}")]),
+        ]
+        cells = " | ".join(f"{mb:.0f} MB, {s:.1f} s" for mb, s in figures)
+        print(f"| {rows:,} | {rows // features:,} | {cells} |", flush=True)

@@ -10,16 +10,11 @@
 
 using tension::testing::cli_binary;
 using tension::testing::run_command;
+using tension::testing::read_json;
 using tension::testing::temp_dir;
 
 namespace {
 std::string tension_cmd(const std::string& args) { return cli_binary() + " " + args; }
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream f(path);
-  EXPECT_TRUE(f.good()) << path;
-  return nlohmann::json::parse(f);
-}
 }  // namespace
 
 TEST(Cli, LayersListsEveryTapWithShapesAndWritesAManifest) {

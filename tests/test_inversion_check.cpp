@@ -21,6 +21,7 @@
 #include "testing.h"
 
 using namespace tension;
+using tension::testing::read_csv;
 namespace fs = std::filesystem;
 namespace tt = tension::testing;
 
@@ -29,23 +30,6 @@ namespace {
 constexpr int64_t kSteps = 4, kCanvas = 32;
 constexpr size_t kSearch = 60;
 constexpr uint64_t kSeed = 3;
-
-std::vector<std::vector<std::string>> read_csv(const std::string& path, std::string* header = nullptr) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  if (header) *header = line;
-  std::vector<std::vector<std::string>> rows;
-  while (std::getline(in, line)) {
-    std::vector<std::string> f;
-    std::stringstream ss(line);
-    std::string field;
-    while (std::getline(ss, field, ',')) f.push_back(field);
-    if (line.back() == ',') f.emplace_back();
-    rows.push_back(f);
-  }
-  return rows;
-}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

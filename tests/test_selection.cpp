@@ -3,7 +3,9 @@
 // `tension attribute` and `tension select`, including the interactive page in headless Chromium.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <random>
@@ -60,6 +62,53 @@ TEST(Selection, PercentileIsNumpysLinearInterpolation) {
   EXPECT_DOUBLE_EQ(percentile(v, 100), 4);
   EXPECT_THROW(percentile(std::vector<float>{}, 50), Error);
   EXPECT_THROW(percentile(v, 101), Error);
+}
+
+// The streamed percentiles (a radix selection in two passes over the values, for pooled statistics of a million rows)
+// against the sorted list: equal to the bit, on ties, signed zeros, negatives, subnormals, a single value, and values
+// arriving in spans of any length across streams.
+TEST(Selection, StreamedPercentilesEqualTheSortedList) {
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int> level(-40, 40), span(0, 37);
+  std::normal_distribution<float> wide(0, 1e3f);
+  const std::vector<double> ps{0, 0.1, 1, 25, 50, 73.3, 99, 99.9, 100};
+  for (int round = 0; round < 6; ++round) {
+    std::vector<std::vector<float>> streams(3);
+    const size_t n = round == 0 ? 1 : round == 1 ? 2 : 20000 * static_cast<size_t>(round);
+    for (size_t i = 0; i < n; ++i) {
+      streams[0].push_back(static_cast<float>(level(rng)) * 0.25f);  // heavy ties
+      streams[1].push_back(wide(rng));
+      const float odd[] = {0.0f, -0.0f, 1e-40f, -1e-40f, std::numeric_limits<float>::max(), -3.5f};
+      streams[2].push_back(odd[i % 6]);
+    }
+    auto got = percentiles(
+        [&](const auto& emit) {
+          // Each stream in spans of random length, the streams interleaved.
+          std::vector<size_t> at(3, 0);
+          std::mt19937_64 cut(round);
+          while (at[0] < n || at[1] < n || at[2] < n) {
+            for (size_t s = 0; s < 3; ++s) {
+              const size_t len = std::min(n - at[s], static_cast<size_t>(span(cut)));
+              emit(s, streams[s].data() + at[s], len);
+              at[s] += len;
+            }
+          }
+        },
+        {ps, ps, ps});
+    for (size_t s = 0; s < 3; ++s) {
+      for (size_t j = 0; j < ps.size(); ++j) {
+        EXPECT_EQ(got[s][j], percentile(streams[s], ps[j])) << "round " << round << " stream " << s << " P" << ps[j];
+      }
+    }
+  }
+  const std::vector<float> nan{1, std::nanf(""), 2};
+  auto one = [](const std::vector<float>& v) {
+    return [&v](const auto& emit) { emit(0, v.data(), v.size()); };
+  };
+  EXPECT_NE(tension::testing::error_of([&] { percentiles(one(nan), {{50}}); }).find("NaN"), std::string::npos);
+  const std::vector<float> none;
+  EXPECT_THROW(percentiles(one(none), {{50}}), Error);
+  EXPECT_THROW(percentiles(one(nan), {{101}}), Error);
 }
 
 // sample_sd against numpy's np.std(x, ddof=1), run by /usr/bin/python3: short lists, a wide one, and one far from 0.
@@ -208,6 +257,105 @@ TEST(Selection, BadRulesAreClearErrors) {
   std::vector<analysis::SelectionItem> no_maps{item(0, 1, 1, 0, 1, {}, {})};
   msg = tension::testing::error_of([&] { analysis::select(no_maps, {analysis::Rule::Channel}, {}); });
   EXPECT_NE(msg.find("phi maps"), std::string::npos) << msg;
+}
+
+// The streamed selection keeps k items in a heap and reads pooled statistics in passes of their own. Against the
+// unoptimised computation: the statistics from every value in one list (percentile(), sample_sd), and the top k
+// as the first k of every passing item ranked at once (k = all: the heap never drops one), on quantised values
+// full of ties. The passes are counted: each reads phi maps only when its rule needs them.
+TEST(Selection, StreamedTopKEqualsRankingEveryItem) {
+  std::mt19937_64 rng(3);
+  std::uniform_int_distribution<int> q(-6, 6);
+  std::vector<analysis::SelectionItem> items;
+  for (int64_t i = 0; i < 1000; ++i) {
+    std::vector<float> pos(6), neg(6);
+    for (int p = 0; p < 6; ++p) {
+      pos[p] = std::max(0, q(rng)) * 0.5f;
+      neg[p] = std::max(0, q(rng)) * 0.5f;
+    }
+    auto it = item(100 + i, q(rng) * 0.3, std::max(0, q(rng)) * 0.2, std::max(0, q(rng)) * 0.2, q(rng) + 6.0, pos, neg);
+    it.l2 = std::abs(q(rng));
+    it.l21 = std::abs(q(rng)) * 0.7;
+    items.push_back(it);
+  }
+  int passes = 0, map_passes = 0;
+  const analysis::ItemSource counted = [&](bool maps, const analysis::ItemVisitor& visit) {
+    ++passes;
+    map_passes += maps;
+    for (const auto& it : items) {
+      auto copy = it;
+      if (!maps) copy.phi_pos.clear(), copy.phi_neg.clear();  // a store read without its maps
+      visit(copy);
+    }
+  };
+  analysis::SelectionOptions o;
+  o.spatial_low_pct = 5;
+  o.spatial_high_pct = 95;
+  o.channel_pct = 90;
+  std::vector<float> d, pos, neg;
+  std::vector<double> fv;
+  for (const auto& it : items) {
+    fv.push_back(it.fv);
+    for (size_t p = 0; p < 6; ++p) {
+      d.push_back(it.phi_pos[p] - it.phi_neg[p]);
+      pos.push_back(it.phi_pos[p]);
+      neg.push_back(it.phi_neg[p]);
+    }
+  }
+  const auto stats = analysis::pooled_stats(counted, analysis::parse_rules("spatial+channel+mti"), o);
+  EXPECT_EQ(stats.fv_sd, sample_sd(fv));
+  EXPECT_EQ(stats.d_low, percentile(d, 5));
+  EXPECT_EQ(stats.d_high, percentile(d, 95));
+  EXPECT_EQ(stats.pos_high, percentile(pos, 90));
+  EXPECT_EQ(stats.neg_high, percentile(neg, 90));
+
+  const std::map<std::string, std::pair<int, int>> expected_passes{
+      {"mei", {1, 0}}, {"l21", {1, 0}}, {"mti", {4, 0}}, {"spatial", {4, 3}}, {"channel+mti", {6, 3}}};
+  for (const std::string spec : {"mei", "mii", "zero", "mti", "l1", "l2", "l21", "spatial", "channel", "spatial+mti",
+                                 "channel+mti", "mti+l2", "zero+l21"}) {
+    SCOPED_TRACE(spec);
+    const auto rules = analysis::parse_rules(spec);
+    o.k = 7;
+    passes = map_passes = 0;
+    const auto top = analysis::select_top(counted, rules, o);
+    if (expected_passes.count(spec)) {
+      EXPECT_EQ(passes, expected_passes.at(spec).first);
+      EXPECT_EQ(map_passes, expected_passes.at(spec).second);
+    }
+    o.k = static_cast<int64_t>(items.size());
+    const auto all = analysis::select_top(counted, rules, o).selected;
+    ASSERT_GT(all.size(), 7u) << "too few pass for the heap to drop anything";
+    for (size_t i = 1; i < all.size(); ++i) {  // ranked by score, ties in dataset order
+      EXPECT_TRUE(all[i - 1].score > all[i].score ||
+                  (all[i - 1].score == all[i].score && all[i - 1].item < all[i].item));
+    }
+    ASSERT_EQ(top.selected.size(), 7u);
+    EXPECT_EQ(top.items, items.size());
+    for (size_t i = 0; i < 7; ++i) {
+      EXPECT_EQ(top.selected[i].item, all[i].item);
+      EXPECT_EQ(top.selected[i].rank, static_cast<int64_t>(i) + 1);
+      EXPECT_EQ(top.selected[i].score, all[i].score);
+      EXPECT_EQ(top.selected[i].row.image, items[all[i].item].image);
+      EXPECT_EQ(top.selected[i].row.l1, items[all[i].item].l1);
+    }
+  }
+  // Several rule lists share their passes (`tension select` with four rules: 6 passes, not 13), each selection as
+  // alone.
+  o.k = 9;
+  const std::vector<std::string> specs{"mei", "mti", "spatial", "channel"};
+  std::vector<std::vector<analysis::Rule>> lists;
+  for (const auto& spec : specs) lists.push_back(analysis::parse_rules(spec));
+  passes = map_passes = 0;
+  const auto each = analysis::select_each(counted, lists, o);
+  EXPECT_EQ(passes, 6);
+  EXPECT_EQ(map_passes, 3);
+  ASSERT_EQ(each.size(), specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const auto alone = analysis::select_top(counted, lists[i], o);
+    ASSERT_EQ(each[i].selected.size(), alone.selected.size()) << specs[i];
+    for (size_t j = 0; j < alone.selected.size(); ++j) EXPECT_EQ(each[i].selected[j].item, alone.selected[j].item);
+    EXPECT_EQ(each[i].shortfall, alone.shortfall);
+  }
 }
 
 // The ground truth end to end: each rule picks exactly the images built for it.

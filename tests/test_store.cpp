@@ -27,6 +27,8 @@
 using namespace tension;
 using tension::testing::cli_binary;
 using tension::testing::run_command;
+using tension::testing::read_csv;
+using tension::testing::read_json;
 using tension::testing::temp_dir;
 
 namespace {
@@ -430,7 +432,85 @@ double peak_rss_mb(const std::string& args) {
   return ru.ru_maxrss / 1024.0;
 }
 
+// A run over `images` synthetic images whose pass attributed only the first 4 (so that the store holds a real run's
+// config, layout and plan); a generator writes the other rows, of the same shape, with seeded random values.
+void write_grown_run(const std::string& dir, int64_t images) {
+  std::string out;
+  ASSERT_EQ(run_command(cli_binary() + " attribute fmnist-cnn --weights random 'synthetic:noise?n=" +
+                            std::to_string(images) + "&size=28' --limit 4 -f conv3:0 -f conv3:1 -l relu2 --out " + dir,
+                        &out),
+            0)
+      << out;
+  auto st = store::RunStore::open_for_writing(dir, store::RunStore::open(dir)->config());
+  const auto first_id = st->images().front().id;
+  const size_t map = st->attributions(true).front().phi_pos.size();
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(0, 1);
+  for (int64_t from = 4; from < images; from += 5000) {
+    std::vector<store::ImageRecord> ims;
+    std::vector<store::AttributionRecord> rows;
+    for (int64_t i = from; i < std::min(images, from + 5000); ++i) {
+      ims.push_back({i, first_id.substr(0, first_id.size() - 1) + std::to_string(i), -1, ""});
+      for (int64_t f = 0; f < 2; ++f) {
+        store::AttributionRecord r;
+        r.image = i;
+        r.feature = f;
+        r.layer = 0;
+        r.fv = 2 * u(rng) - 1;
+        r.e_pos = u(rng);
+        r.e_neg = u(rng);
+        r.e = r.e_pos - r.e_neg;
+        r.l1 = r.e_pos + r.e_neg;
+        r.l2 = u(rng);
+        r.l21 = u(rng);
+        for (size_t p = 0; p < map; ++p) {
+          r.phi_pos.push_back(u(rng) * u(rng));
+          r.phi_neg.push_back(u(rng) * u(rng));
+        }
+        rows.push_back(std::move(r));
+      }
+    }
+    st->write_chunk(ims, rows);
+  }
+}
+
 }  // namespace
+
+// select and atlas stream the store (scores first, maps for the images shown): a run of 200,000 rows costs about what
+// one of 10,000 does. Reading every row with its maps first cost ~1.5 KB a row. The selections themselves are
+// checked against the rows read at once: the top f_v, and the atlas's images as the top L2,1 norms.
+TEST(RunStore, SelectAndAtlasRunInMemoryBoundedByTheShownImagesNotTheRows) {
+  const std::string dir = temp_dir("store_grown"), small = dir + "/small", large = dir + "/large";
+  ASSERT_NO_FATAL_FAILURE(write_grown_run(small, 5000));
+  ASSERT_NO_FATAL_FAILURE(write_grown_run(large, 100000));
+  const std::string select = " -f 0 -l 0 -r mei -r mti -r spatial -r channel -k 8 --page-points 50 --out ";
+  const double sel_small = peak_rss_mb("select " + small + select + small + "/sel");
+  const double sel_large = peak_rss_mb("select " + large + select + large + "/sel");
+  EXPECT_LT(sel_large - sel_small, 40) << sel_small << " MB for 10k rows, " << sel_large << " MB for 200k rows";
+  const std::string atlas = " -f 0 -l 0 --images 60 --grid 3 --icon-steps 4 --icon-batch 9 --icon-px 16 "
+                            "--top-images 2 --out ";
+  const double atlas_small = peak_rss_mb("atlas " + small + atlas + small + "/atlas");
+  const double atlas_large = peak_rss_mb("atlas " + large + atlas + large + "/atlas");
+  EXPECT_LT(atlas_large - atlas_small, 40) << atlas_small << " MB for 10k rows, " << atlas_large << " MB for 200k";
+
+  std::vector<store::AttributionRecord> rows;
+  for (auto& r : store::RunStore::open(large)->attributions(false)) {
+    if (r.feature == 0) rows.push_back(r);
+  }
+  ASSERT_EQ(rows.size(), 100000u);
+  auto best_fv = std::max_element(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.fv < b.fv; });
+  bool found = false;
+  for (const auto& line : read_csv(large + "/sel/selection.csv")) {
+    if (line[0] == "mei" && line[1] == "1") found = std::stoll(line[2]) == best_fv->image;
+  }
+  EXPECT_TRUE(found) << "the top MEI is not image " << best_fv->image;
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.l21 > b.l21; });
+  std::set<int64_t> top60, placed;
+  for (size_t i = 0; i < 60; ++i) top60.insert(rows[i].image);
+  for (const auto& line : read_csv(large + "/atlas/layout.csv")) placed.insert(std::stoll(line[0]));
+  EXPECT_EQ(placed, top60);
+  EXPECT_EQ(read_json(large + "/atlas/run.json")["results"]["atlas"]["run_images"].get<size_t>(), 100000u);
+}
 
 // Exports stream their rows: a store of 1,000,000 rows costs about what one of 10,000 does (reading every row into
 // memory first cost ~180 MB more for the CSV and ~350 MB more for the .npy matrices).

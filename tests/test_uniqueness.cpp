@@ -17,17 +17,13 @@
 
 using namespace tension;
 using tension::testing::error_of;
+using tension::testing::read_json;
 using tension::testing::temp_dir;
 using tension::testing::testdata;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
 
 // Rows of a CSV without quoted fields, the header first.
 std::vector<std::vector<std::string>> csv_rows(const std::string& path) {

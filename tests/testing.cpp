@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 
 namespace tension::testing {
@@ -44,6 +45,30 @@ double max_rel_err(const torch::Tensor& a, const torch::Tensor& b, double floor)
   if (ad.sizes() != bd.sizes()) throw std::runtime_error("max_rel_err: shapes differ");
   double scale = std::max(bd.abs().max().item<double>(), floor);
   return (ad - bd).abs().max().item<double>() / scale;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream f(path);
+  EXPECT_TRUE(f.good()) << "cannot read " << path;
+  return nlohmann::json::parse(f);
+}
+
+std::vector<std::vector<std::string>> read_csv(const std::string& path, std::string* header) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::string line;
+  std::getline(in, line);
+  if (header) *header = line;
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(in, line)) {
+    std::vector<std::string> f;
+    std::stringstream ss(line);
+    std::string field;
+    while (std::getline(ss, field, ',')) f.push_back(field);
+    if (!line.empty() && line.back() == ',') f.emplace_back();
+    rows.push_back(f);
+  }
+  return rows;
 }
 
 int run_command(const std::string& cmd, std::string* output) {

@@ -4,7 +4,9 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "tension/core/error.h"
 
@@ -20,6 +22,12 @@ std::map<std::string, torch::Tensor> load_tensor_dict(const std::string& path);
 
 // max |a-b| / max(max|b|, floor): the relative error used by the oracle tests.
 double max_rel_err(const torch::Tensor& a, const torch::Tensor& b, double floor = 1e-12);
+
+// A JSON file (a run.json); a test failure when it cannot be read.
+nlohmann::json read_json(const std::string& path);
+// The rows of a CSV without quoted fields, after its header (into *header when given); a trailing comma ends a row
+// with an empty field.
+std::vector<std::vector<std::string>> read_csv(const std::string& path, std::string* header = nullptr);
 
 // Runs a shell command, returns its exit status; stdout+stderr are captured into *output when given.
 int run_command(const std::string& cmd, std::string* output = nullptr);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "tension/analysis/feature_field.h"
 #include "tension/attribution/attributor.h"
@@ -29,7 +28,12 @@ SelectionItem selection_item(store::AttributionRecord row) {
 
 FeatureView::FeatureView(const store::RunStore& store, model::Model& model, const data::Dataset& data,
                          size_t feature, size_t layer, FeatureViewOptions opt, std::optional<model::Box> field)
-    : data_(data), model_(model), opt_(opt) {
+    : store_(store),
+      data_(data),
+      model_(model),
+      opt_(opt),
+      feature_(feature),
+      layer_index_(layer) {
   const auto& cfg = store.config();
   if (feature >= cfg["features"].size()) {
     throw Error("the run has " + std::to_string(cfg["features"].size()) + " feature(s)");
@@ -44,14 +48,8 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
   auto fb = layout[feature]["layers"][layer]["footprint"];
   footprint_ = {fb[0].get<int64_t>(), fb[1].get<int64_t>(), fb[2].get<int64_t>(), fb[3].get<int64_t>()};
 
-  std::map<int64_t, store::ImageRecord> by_index;
-  for (auto& r : store.images()) by_index[r.index] = r;
-  for (auto& row : store.attributions(true)) {
-    if (row.feature != static_cast<int64_t>(feature) || row.layer != static_cast<int64_t>(layer)) continue;
-    records_.push_back(by_index.at(row.image));
-    items_.push_back(selection_item(std::move(row)));
-  }
-  if (items_.empty()) throw Error("the run holds no attributions yet for " + feature_spec_ + " at " + layer_);
+  rows_ = static_cast<size_t>(store.count_attributions(static_cast<int64_t>(feature), static_cast<int64_t>(layer)));
+  if (rows_ == 0) throw Error("the run holds no attributions yet for " + feature_spec_ + " at " + layer_);
 
   // Geometry at the model's input size: the feature's receptive field and the attribution layer's size.
   const auto& in = model_.input_spec();
@@ -72,11 +70,36 @@ FeatureView::FeatureView(const store::RunStore& store, model::Model& model, cons
   map_w_ = footprint_.width();
 }
 
-torch::Tensor FeatureView::image(size_t item) const {
-  auto x = data::preprocess(data_.load(static_cast<size_t>(items_.at(item).image)), model_.input_spec());
-  return model::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
+ItemSource store_source(const store::RunStore& store, size_t feature, size_t layer) {
+  return [&store, feature, layer](bool maps, const ItemVisitor& visit) {
+    store::RowQuery q;
+    q.feature = static_cast<int64_t>(feature);
+    q.layer = static_cast<int64_t>(layer);
+    q.maps = maps;
+    store.for_each_attribution(q, [&](store::AttributionRecord&& r) { visit(selection_item(std::move(r))); });
+  };
 }
 
+SelectionItem FeatureView::row(int64_t image) const {
+  store::RowQuery q;
+  q.feature = static_cast<int64_t>(feature_);
+  q.layer = static_cast<int64_t>(layer_index_);
+  q.maps = true;
+  auto r = store_.attribution(image, q);
+  if (!r) throw Error("the run holds no attribution of image " + std::to_string(image) + " for " + feature_spec_);
+  return selection_item(std::move(*r));
+}
+
+store::ImageRecord FeatureView::record(int64_t image) const {
+  auto r = store_.image(image);
+  if (!r) throw Error("the run holds no image " + std::to_string(image));
+  return *r;
+}
+
+torch::Tensor FeatureView::image(int64_t image) const {
+  auto x = data::preprocess(data_.load(static_cast<size_t>(image)), model_.input_spec());
+  return model::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
+}
 torch::Tensor FeatureView::resized_crop(const torch::Tensor& chw, int64_t side) const {
   return crop_resized(chw, rf_, side > 0 ? side : opt_.canvas);
 }
@@ -88,18 +111,17 @@ torch::Tensor FeatureView::crop(const torch::Tensor& image, int64_t side) const 
   return c.size(0) == 1 ? c.expand({3, -1, -1}).contiguous() : c;
 }
 
-render::PosNegRange FeatureView::range(const std::vector<size_t>& shown) const {
+render::PosNegRange FeatureView::range(const std::vector<SelectionItem>& shown) const {
   std::vector<torch::Tensor> pos, neg;
-  for (size_t i : shown) {
-    pos.push_back(torch::tensor(items_.at(i).phi_pos));
-    neg.push_back(torch::tensor(items_.at(i).phi_neg));
+  for (const auto& it : shown) {
+    pos.push_back(torch::tensor(it.phi_pos));
+    neg.push_back(torch::tensor(it.phi_neg));
   }
   return render::posneg_range(pos, neg, opt_.overlay_lo_pct, opt_.overlay_hi_pct);
 }
 
-torch::Tensor FeatureView::overlay_crop(size_t item, const torch::Tensor& image, const render::PosNegRange& range,
-                                        int64_t side) const {
-  const auto& it = items_.at(item);
+torch::Tensor FeatureView::overlay_crop(const SelectionItem& it, const torch::Tensor& image,
+                                        const render::PosNegRange& range, int64_t side) const {
   if (layer_h_ == 0 || it.phi_pos.empty()) throw Error("layer " + layer_ + " has no positions: no ± overlay");
   if (static_cast<int64_t>(it.phi_pos.size()) != map_h_ * map_w_) {
     throw Error("the stored phi maps do not match the footprint recorded in the run's layout");

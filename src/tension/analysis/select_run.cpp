@@ -19,7 +19,7 @@ void select_run(const SelectOptions& a, RunManifest& run) {
     run.add_output("mei-mii.png", "per feature of the run: a row of MEIs, then a row of MIIs (Fig 2)");
   }
   run.write();
-  spdlog::info("selection of {} images ({} rule(s)) in {}", view.items().size(), runs.size(), run.dir());
+  spdlog::info("selection of {} images ({} rule(s)) in {}", view.size(), runs.size(), run.dir());
 }
 
 }  // namespace tension::analysis

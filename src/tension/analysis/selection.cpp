@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <limits>
-#include <numeric>
 #include <sstream>
 
 #include "tension/core/error.h"
@@ -17,39 +16,45 @@ namespace {
 
 constexpr double kFails = -std::numeric_limits<double>::infinity();
 
-// Pooled statistics the conditions need, computed once per selection.
-struct Pool {
-  double fv_sd = 0;
-  double d_low = 0, d_high = 0;       // percentiles of phi+ - phi-
-  double pos_high = 0, neg_high = 0;  // percentiles of phi+ and of phi-
-};
+bool uses(const std::vector<Rule>& rules, Rule r) { return std::find(rules.begin(), rules.end(), r) != rules.end(); }
 
-Pool pool(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules, const SelectionOptions& opt) {
-  Pool p;
-  auto uses = [&](Rule r) { return std::find(rules.begin(), rules.end(), r) != rules.end(); };
-  if (uses(Rule::Mti)) p.fv_sd = fv_sd(items);
-  if (uses(Rule::Spatial) || uses(Rule::Channel)) {
-    std::vector<float> d, pos, neg;
-    for (const auto& it : items) {
-      if (it.phi_pos.size() != it.phi_neg.size() || it.phi_pos.empty()) {
-        throw Error("the spatial and channel rules need phi maps: the run's layer has no positions");
-      }
-      for (size_t i = 0; i < it.phi_pos.size(); ++i) {
-        d.push_back(it.phi_pos[i] - it.phi_neg[i]);
-        pos.push_back(it.phi_pos[i]);
-        neg.push_back(it.phi_neg[i]);
-      }
-    }
-    p.d_low = percentile(d, opt.spatial_low_pct);
-    p.d_high = percentile(d, opt.spatial_high_pct);
-    p.pos_high = percentile(pos, opt.channel_pct);
-    p.neg_high = percentile(neg, opt.channel_pct);
+}  // namespace
+
+bool needs_maps(const std::vector<Rule>& rules) { return uses(rules, Rule::Spatial) || uses(rules, Rule::Channel); }
+
+bool needs_pool(const std::vector<Rule>& rules) { return uses(rules, Rule::Mti) || needs_maps(rules); }
+
+PooledStats pooled_stats(const ItemSource& items, const std::vector<Rule>& rules, const SelectionOptions& opt) {
+  PooledStats p;
+  if (uses(rules, Rule::Mti)) p.fv_sd = fv_sd(items);
+  if (needs_maps(rules)) {
+    std::vector<float> d;
+    auto r = percentiles(
+        [&](const auto& emit) {
+          items(true, [&](const SelectionItem& it) {
+            if (it.phi_pos.size() != it.phi_neg.size() || it.phi_pos.empty()) {
+              throw Error("the spatial and channel rules need phi maps: the run's layer has no positions");
+            }
+            d.resize(it.phi_pos.size());
+            for (size_t i = 0; i < d.size(); ++i) d[i] = it.phi_pos[i] - it.phi_neg[i];
+            emit(0, d.data(), d.size());
+            emit(1, it.phi_pos.data(), it.phi_pos.size());
+            emit(2, it.phi_neg.data(), it.phi_neg.size());
+          });
+        },
+        {{opt.spatial_low_pct, opt.spatial_high_pct}, {opt.channel_pct}, {opt.channel_pct}});
+    p.d_low = r[0][0];
+    p.d_high = r[0][1];
+    p.pos_high = r[1][0];
+    p.neg_high = r[2][0];
   }
   return p;
 }
 
+namespace {
+
 // The rule's score for one item, or kFails when the item does not pass the rule's condition.
-double score(Rule r, const SelectionItem& it, const Pool& p, const SelectionOptions& opt) {
+double score(Rule r, const SelectionItem& it, const PooledStats& p, const SelectionOptions& opt) {
   switch (r) {
     case Rule::Mei:
       return it.fv;
@@ -94,12 +99,19 @@ double score(Rule r, const SelectionItem& it, const Pool& p, const SelectionOpti
 
 }  // namespace
 
-double fv_sd(const std::vector<SelectionItem>& items) {
-  std::vector<double> fv;
-  fv.reserve(items.size());
-  for (const auto& it : items) fv.push_back(it.fv);
-  return sample_sd(fv);
+ItemSource source_of(const std::vector<SelectionItem>& items) {
+  return [&items](bool, const ItemVisitor& visit) {
+    for (const auto& it : items) visit(it);
+  };
 }
+
+double fv_sd(const ItemSource& items) {
+  return moments([&](const std::function<void(double)>& emit) {
+           items(false, [&](const SelectionItem& it) { emit(it.fv); });
+         }).sd;
+}
+
+double fv_sd(const std::vector<SelectionItem>& items) { return fv_sd(source_of(items)); }
 
 std::string rule_name(Rule r) {
   switch (r) {
@@ -138,43 +150,22 @@ std::vector<Rule> parse_rules(const std::string& spec) {
   return rules;
 }
 
-std::vector<Selected> select(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
-                             const SelectionOptions& opt) {
-  if (rules.empty()) throw Error("no selection rule");
-  if (opt.k < 1) throw Error("-k must be at least 1");
-  if (items.empty()) return {};
-  Pool p = pool(items, rules, opt);
-  std::vector<Selected> passing;
-  for (size_t i = 0; i < items.size(); ++i) {
-    double s = 0;
-    for (Rule r : rules) {
-      s = score(r, items[i], p, opt);
-      if (s == kFails) break;
-    }
-    if (s != kFails) passing.push_back({0, i, s});
-  }
-  // Ties keep dataset order, so a selection is reproducible.
-  std::stable_sort(passing.begin(), passing.end(),
-                   [](const Selected& a, const Selected& b) { return a.score > b.score; });
-  if (static_cast<int64_t>(passing.size()) > opt.k) passing.resize(static_cast<size_t>(opt.k));
-  for (size_t i = 0; i < passing.size(); ++i) passing[i].rank = static_cast<int64_t>(i) + 1;
-  return passing;
-}
+namespace {
 
-std::string shortfall(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
-                      const SelectionOptions& opt, size_t selected) {
-  if (static_cast<int64_t>(selected) >= opt.k) return "";
-  if (items.size() < static_cast<size_t>(opt.k)) {
-    return "the run holds " + std::to_string(items.size()) + " images, fewer than k = " + std::to_string(opt.k);
+// Whether a ranks before b: the higher score, ties in dataset order.
+bool better(const Selected& a, const Selected& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
+
+std::string shortfall_text(const Selection& sel, const std::vector<Rule>& rules, const std::vector<size_t>& pass,
+                           const PooledStats& p, const SelectionOptions& opt) {
+  if (static_cast<int64_t>(sel.selected.size()) >= opt.k) return "";
+  if (sel.items < static_cast<size_t>(opt.k)) {
+    return "the run holds " + std::to_string(sel.items) + " images, fewer than k = " + std::to_string(opt.k);
   }
-  Pool p = pool(items, rules, opt);
   std::string why;
-  for (Rule r : rules) {
-    size_t pass = 0;
-    for (const auto& it : items) pass += score(r, it, p, opt) != kFails;
+  for (size_t r = 0; r < rules.size(); ++r) {
     if (!why.empty()) why += "; ";
-    why += std::to_string(pass) + " of " + std::to_string(items.size()) + " images pass " + rule_name(r);
-    switch (r) {
+    why += std::to_string(pass[r]) + " of " + std::to_string(sel.items) + " images pass " + rule_name(rules[r]);
+    switch (rules[r]) {
       case Rule::Spatial:
         why += fmt::format(" (some position's phi+ - phi- <= P{} = {:.4g} and < 0, another's >= P{} = {:.4g} and > 0)",
                            opt.spatial_low_pct, p.d_low, opt.spatial_high_pct, p.d_high);
@@ -191,8 +182,87 @@ std::string shortfall(const std::vector<SelectionItem>& items, const std::vector
         break;
     }
   }
-  if (rules.size() > 1) why += "; " + std::to_string(selected) + " pass all of them";
+  if (rules.size() > 1) why += "; " + std::to_string(sel.selected.size()) + " pass all of them";
   return why;
+}
+
+}  // namespace
+
+Ranker::Ranker(std::vector<Rule> rules, SelectionOptions opt, std::optional<PooledStats> pool)
+    : rules_(std::move(rules)), opt_(opt), pool_(pool.value_or(PooledStats{})), pass_(rules_.size(), 0) {
+  if (rules_.empty()) throw Error("no selection rule");
+  if (opt_.k < 1) throw Error("-k must be at least 1");
+  if (needs_pool(rules_) && !pool) throw Error("the mti, spatial and channel rules need statistics pooled over the run");
+}
+
+void Ranker::add(const SelectionItem& it) {
+  Selected c{0, place_++, 0, {}};
+  bool all = true;
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const double s = score(rules_[r], it, pool_, opt_);
+    if (s == kFails) {
+      all = false;
+    } else {
+      ++pass_[r];
+      c.score = s;  // ranked by the last rule's score
+    }
+  }
+  const auto k = static_cast<size_t>(opt_.k);
+  if (!all || (heap_.size() == k && !better(c, heap_.front()))) return;
+  c.row = it;
+  if (heap_.size() == k) {
+    std::pop_heap(heap_.begin(), heap_.end(), better);
+    heap_.back() = std::move(c);
+  } else {
+    heap_.push_back(std::move(c));
+  }
+  std::push_heap(heap_.begin(), heap_.end(), better);
+}
+
+Selection Ranker::finish() {
+  Selection out;
+  out.items = place_;
+  std::sort_heap(heap_.begin(), heap_.end(), better);
+  for (size_t i = 0; i < heap_.size(); ++i) heap_[i].rank = static_cast<int64_t>(i) + 1;
+  out.selected = std::move(heap_);
+  heap_.clear();
+  out.shortfall = shortfall_text(out, rules_, pass_, pool_, opt_);
+  return out;
+}
+
+std::vector<Selection> select_each(const ItemSource& items, const std::vector<std::vector<Rule>>& specs,
+                                   const SelectionOptions& opt) {
+  std::vector<Rule> all;
+  for (const auto& rules : specs) all.insert(all.end(), rules.begin(), rules.end());
+  std::optional<PooledStats> pool;
+  if (needs_pool(all)) {  // pooled statistics need at least one item
+    size_t n = 0;
+    items(false, [&](const SelectionItem&) { ++n; });
+    pool = n == 0 ? PooledStats{} : pooled_stats(items, all, opt);
+  }
+  std::vector<Ranker> rankers;
+  for (const auto& rules : specs) rankers.emplace_back(rules, opt, pool);
+  items(needs_maps(all), [&](const SelectionItem& it) {
+    for (auto& r : rankers) r.add(it);
+  });
+  std::vector<Selection> out;
+  for (auto& r : rankers) out.push_back(r.finish());
+  return out;
+}
+
+Selection select_top(const ItemSource& items, const std::vector<Rule>& rules, const SelectionOptions& opt) {
+  return select_each(items, {rules}, opt).front();
+}
+
+std::vector<Selected> select(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
+                             const SelectionOptions& opt) {
+  return select_top(source_of(items), rules, opt).selected;
+}
+
+std::string shortfall(const std::vector<SelectionItem>& items, const std::vector<Rule>& rules,
+                      const SelectionOptions& opt, size_t selected) {
+  if (static_cast<int64_t>(selected) >= opt.k) return "";
+  return select_top(source_of(items), rules, opt).shortfall;
 }
 
 }  // namespace tension::analysis

@@ -27,63 +27,67 @@ std::string file_stem(const std::string& spec) {
 }
 
 // Row 1: the crops; row 2: the same crops with their ± overlays at the given scale.
-torch::Tensor rule_grid(const FeatureView& view, const std::vector<Selected>& sel, const render::PosNegRange* range) {
-  std::vector<size_t> shown;
-  for (const auto& s : sel) shown.push_back(s.item);
+torch::Tensor rule_grid(const FeatureView& view, const std::vector<SelectionItem>& rows,
+                        const render::PosNegRange* range) {
   std::vector<torch::Tensor> images, cells;
-  for (size_t i : shown) images.push_back(view.image(i));
+  for (const auto& r : rows) images.push_back(view.image(r.image));
   for (const auto& im : images) cells.push_back(view.crop(im));
   if (range) {
-    for (size_t j = 0; j < shown.size(); ++j) cells.push_back(view.overlay_crop(shown[j], images[j], *range));
+    for (size_t j = 0; j < rows.size(); ++j) cells.push_back(view.overlay_crop(rows[j], images[j], *range));
   }
   render::GridOptions go;
-  go.columns = static_cast<int64_t>(shown.size());
+  go.columns = static_cast<int64_t>(rows.size());
   return render::image_grid(torch::stack(cells), go);
 }
 
-// The items the page shows: every selected image, then an even sample of the rest, then the first ones where the
-// sample met selections.
-std::vector<size_t> page_items(size_t n, const std::vector<SelectionRun>& runs, size_t page_points) {
+// The places (in dataset order) of the rows a figure shows: every selected image, then an even sample of the rest,
+// then the first ones where the sample met selections; `target` in all, or every row when there are fewer.
+std::vector<size_t> sample_places(size_t n, const std::vector<SelectionRun>& runs, size_t target) {
   std::set<size_t> keep;
   for (const auto& r : runs) {
     for (const auto& s : r.selected) keep.insert(s.item);
   }
-  const size_t target = std::min(n, std::max(page_points, keep.size()));
+  target = std::min(n, std::max(target, keep.size()));
   for (size_t j = 0; j < target && keep.size() < target; ++j) keep.insert(j * n / target);
   for (size_t i = 0; keep.size() < target; ++i) keep.insert(i);
   return {keep.begin(), keep.end()};
 }
 
+// Where a place sits in a sorted list of places.
+size_t index_of(const std::vector<size_t>& places, size_t place) {
+  return static_cast<size_t>(std::lower_bound(places.begin(), places.end(), place) - places.begin());
+}
+
 // The interactive page: the scatter, rule toggles, and on hover or click the image, its crop and its overlay. The
 // pictures are sprite sheets under points/, the crops at the field's own resolution: the browser scales them up,
 // smoothly, so that they look as the grids' crops drawn at the canvas size.
-void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, const std::vector<size_t>& shown,
-                const render::PosNegRange* range, RunManifest& run) {
-  const auto& items = view.items();
+void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs,
+                const std::vector<SelectionItem>& shown, const render::PosNegRange* range, RunManifest& run) {
   const int64_t side = view.page_side(), n = static_cast<int64_t>(shown.size());
   std::optional<render::SpriteSheetWriter> images, overlays;
   render::SpriteSheetWriter crops(run.dir(), "points/crop", n, side, side);
   if (range) overlays.emplace(run.dir(), "points/overlay", n, side, side);
   nlohmann::json values = nlohmann::json::array();
   double fv_max = 1e-12;  // the colour scale spans -/+ the largest |f_v|, as the static scatter's
-  for (size_t i : shown) {
-    const auto& it = items[i];
+  for (const auto& it : shown) {
     fv_max = std::max(fv_max, std::abs(it.fv));
-    auto image = view.image(i);
+    auto image = view.image(it.image);
     if (!images) images.emplace(run.dir(), "points/image", n, image.size(1), image.size(2));
+    const auto record = view.record(it.image);
     nlohmann::json v = {{"index", it.image},
-                        {"id", view.record(i).id},
-                        {"label", view.record(i).label},
+                        {"id", record.id},
+                        {"label", record.label},
                         {"fv", it.fv},
                         {"e_pos", it.e_pos},
                         {"e_neg", it.e_neg},
                         {"l1", it.l1},
                         {"image", images->add(image)},
                         {"crop", crops.add(view.crop(image, side))},
-                        {"overlay", range ? nlohmann::json(overlays->add(view.overlay_crop(i, image, *range, side)))
+                        {"overlay", range ? nlohmann::json(overlays->add(view.overlay_crop(it, image, *range, side)))
                                           : nlohmann::json()}};
     for (const auto& r : runs) {
-      bool in = std::any_of(r.selected.begin(), r.selected.end(), [&](const Selected& s) { return s.item == i; });
+      bool in = std::any_of(r.selected.begin(), r.selected.end(),
+                            [&](const Selected& s) { return s.row.image == it.image; });
       v["sel_" + file_stem(r.spec)] = in;
     }
     values.push_back(v);
@@ -163,22 +167,41 @@ void write_page(const FeatureView& view, const std::vector<SelectionRun>& runs, 
 
 std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,
                                                   const SelectionOutputOptions& opt, RunManifest& run) {
-  const auto& items = view.items();
+  std::vector<std::vector<Rule>> specs;
+  for (const auto& spec : rule_specs) specs.push_back(parse_rules(spec));
+  auto selections = select_each(view.source(), specs, opt.rules);
   std::vector<SelectionRun> runs;
-  for (const auto& spec : rule_specs) {
-    auto rules = parse_rules(spec);
-    auto sel = select(items, rules, opt.rules);
-    auto why = shortfall(items, rules, opt.rules, sel.size());
-    if (!why.empty()) {
-      spdlog::warn("rule {} selected {} of k = {} images: {}", spec, sel.size(), opt.rules.k, why);
+  for (size_t i = 0; i < rule_specs.size(); ++i) {
+    const auto& spec = rule_specs[i];
+    auto& sel = selections[i];
+    if (!sel.shortfall.empty()) {
+      spdlog::warn("rule {} selected {} of k = {} images: {}", spec, sel.selected.size(), opt.rules.k, sel.shortfall);
     }
-    run["results"]["rules"][spec] = {{"selected", sel.size()}, {"k", opt.rules.k}, {"shortfall", why}};
-    runs.push_back({spec, std::move(sel), why});
+    run["results"]["rules"][spec] = {
+        {"selected", sel.selected.size()}, {"k", opt.rules.k}, {"shortfall", sel.shortfall}};
+    runs.push_back({spec, std::move(sel.selected), sel.shortfall});
   }
+  // The rows shown, in one more pass: the page's (every selection among them, with maps for the overlays) and the
+  // scatter's points. Memory holds these, not the run.
+  const size_t n = view.size();
+  const bool overlays = view.has_positions();
+  const auto page_places = sample_places(n, runs, opt.page_points);
+  const auto scatter_places = sample_places(n, runs, opt.scatter_points);
+  std::vector<SelectionItem> shown;
+  std::vector<render::ScatterPoint> points;
+  size_t place = 0;
+  view.source()(overlays, [&](const SelectionItem& it) {
+    if (shown.size() < page_places.size() && page_places[shown.size()] == place) shown.push_back(it);
+    if (points.size() < scatter_places.size() && scatter_places[points.size()] == place) {
+      points.push_back({it.e_pos, it.e_neg, it.fv});
+    }
+    ++place;
+  });
+  if (shown.size() != page_places.size()) throw Error("the run store changed while it was read: select again");
+  auto row_at = [&](size_t item) -> const SelectionItem& { return shown[index_of(page_places, item)]; };
   // One overlay scale for every image the run shows: all grids and the page (the page holds every selection).
-  const auto shown = page_items(items.size(), runs, opt.page_points);
   std::optional<render::PosNegRange> range;
-  if (!items.front().phi_pos.empty()) {
+  if (overlays) {
     range = view.range(shown);
     run["results"]["overlay_scale"] = {{"mode", opt.per_row_scale ? "per-row (grids); pooled (page)" : "pooled"},
                                        {"images", shown.size()},
@@ -190,37 +213,38 @@ std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const
   csv << "rule,rank,image_index,image,label,fv,E_pos,E_neg,score\n";
   for (const auto& r : runs) {
     for (const auto& s : r.selected) {
-      const auto& it = items[s.item];
-      csv << r.spec << "," << s.rank << "," << it.image << "," << csv_field(view.record(s.item).id) << ","
-          << view.record(s.item).label << ","
-          << fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}", it.fv, it.e_pos, it.e_neg, s.score)
-          << "\n";
+      const auto& it = s.row;
+      const auto record = view.record(it.image);
+      csv << r.spec << "," << s.rank << "," << it.image << "," << csv_field(record.id) << "," << record.label << ","
+          << fmt::format("{:.9g},{:.9g},{:.9g},{:.9g}", it.fv, it.e_pos, it.e_neg, s.score) << "\n";
     }
   }
   csv.close();
   run.add_output("selection.csv", "per rule: rank, image index and path, label, f_v, E+, E-, the rule's score");
 
-  std::vector<render::ScatterPoint> points;
-  for (const auto& it : items) points.push_back({it.e_pos, it.e_neg, it.fv});
   std::vector<render::ScatterMarks> marks;
   for (const auto& r : runs) {
     render::ScatterMarks m{r.spec, {}};
-    for (const auto& s : r.selected) m.points.push_back(s.item);
+    std::vector<SelectionItem> rows;
+    for (const auto& s : r.selected) {
+      m.points.push_back(index_of(scatter_places, s.item));
+      rows.push_back(row_at(s.item));
+    }
     marks.push_back(m);
     if (r.selected.empty()) continue;
     std::string png = "grid-" + file_stem(r.spec) + ".png";
     std::optional<render::PosNegRange> row_range;
-    if (range && opt.per_row_scale) {
-      std::vector<size_t> row;
-      for (const auto& sel : r.selected) row.push_back(sel.item);
-      row_range = view.range(row);
-    }
-    render::write_png(run.path(png), rule_grid(view, r.selected, row_range ? &*row_range : range ? &*range : nullptr));
+    if (range && opt.per_row_scale) row_range = view.range(rows);
+    render::write_png(run.path(png), rule_grid(view, rows, row_range ? &*row_range : range ? &*range : nullptr));
     run.add_output(png, r.spec + ": the selected images cropped to the receptive field (top row) and their ± "
                                   "overlays (bottom row, scale in results.overlay_scale), by rank");
   }
   render::write_posneg_scatter(run.path("scatter"), view.feature_spec() + " at " + view.layer(), points, marks);
-  run.add_output("scatter.png", "(E+, E-) of every image, coloured by f_v, lines of constant E, selections circled");
+  run.add_output("scatter.png", points.size() == n
+                                    ? "(E+, E-) of every image, coloured by f_v, lines of constant E, selections circled"
+                                    : fmt::format("(E+, E-) of {} of the run's {} images (every selected one and an "
+                                                  "even sample), coloured by f_v, lines of constant E, selections "
+                                                  "circled", points.size(), n));
   write_page(view, runs, shown, range ? &*range : nullptr, run);
   return runs;
 }
@@ -233,9 +257,9 @@ void write_mei_mii_rows(const store::RunStore& store, model::Model& model, const
     for (Rule r : {Rule::Mei, Rule::Mii}) {
       SelectionOptions o;
       o.k = k;
-      auto sel = select(fv.items(), {r}, o);
+      auto sel = select_top(fv.source(), {r}, o).selected;
       for (int64_t j = 0; j < k; ++j) {
-        auto c = fv.crop(fv.image(sel[std::min<size_t>(j, sel.size() - 1)].item));
+        auto c = fv.crop(fv.image(sel[std::min<size_t>(j, sel.size() - 1)].row.image));
         cells.push_back(j < static_cast<int64_t>(sel.size()) ? c : torch::ones_like(c));  // fewer images than k
       }
     }

@@ -20,12 +20,15 @@ struct SelectionRun {
 struct SelectionOutputOptions {
   SelectionOptions rules;
   size_t page_points = 2000;   // points on the interactive page (every selected image, then an even sample)
+  // points on the static scatter: every image up to this many, beyond it every selected one and an even sample (a
+  // million points would hide each other, and cost memory that grows with the run)
+  size_t scatter_points = 50000;
   // The paper normalises the phi+/phi- overlays across images (Fig. 4g): one scale pooled over every image shown
   // (all rules' grids and the page). Per-row scaling stretches each grid row to full colour, so that a row of
   // near-zero attributions looks as tense as the MTI row: only on request.
   bool per_row_scale = false;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOutputOptions, rules, page_points, per_row_scale)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SelectionOutputOptions, rules, page_points, scatter_points, per_row_scale)
 
 // Applies each rule spec and writes everything into run.dir(); records the outputs in the manifest.
 std::vector<SelectionRun> write_selection_outputs(const FeatureView& view, const std::vector<std::string>& rule_specs,

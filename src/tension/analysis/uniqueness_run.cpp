@@ -117,22 +117,31 @@ std::vector<LayerPlan> check_options(model::Model& m, const UniquenessOptions& o
   return plans;
 }
 
-// The items a selection rule reads, for each feature of a run store.
-std::vector<std::vector<SelectionItem>> items_by_feature(const store::RunStore& st, size_t features) {
-  std::vector<std::vector<SelectionItem>> items(features);
-  for (auto& r : st.attributions(false)) {
-    const auto feature = static_cast<size_t>(r.feature);
-    items.at(feature).push_back(selection_item(std::move(r)));
-  }
-  return items;
-}
-
-std::vector<int64_t> top_images(const std::vector<SelectionItem>& items, const std::string& selector, int64_t m) {
+// tops[selector][feature]: the dataset indices of the feature's top m images under the selector, from one pass over
+// the store's rows that keeps only those m per feature and selector.
+std::map<std::string, std::vector<std::vector<int64_t>>> top_images(const store::RunStore& st, size_t features,
+                                                                   const std::vector<std::string>& selectors,
+                                                                   int64_t m) {
   SelectionOptions so;
   so.k = m;
-  std::vector<int64_t> images;
-  for (const auto& s : select(items, parse_rules(selector), so)) images.push_back(items[s.item].image);
-  return images;
+  std::vector<std::vector<Ranker>> rankers(selectors.size());
+  for (size_t s = 0; s < selectors.size(); ++s) {
+    for (size_t f = 0; f < features; ++f) rankers[s].emplace_back(parse_rules(selectors[s]), so);
+  }
+  st.for_each_attribution(store::RowQuery{}, [&](store::AttributionRecord&& r) {
+    const auto feature = static_cast<size_t>(r.feature);
+    const auto item = selection_item(std::move(r));
+    for (auto& per_feature : rankers) per_feature.at(feature).add(item);
+  });
+  std::map<std::string, std::vector<std::vector<int64_t>>> tops;
+  for (size_t s = 0; s < selectors.size(); ++s) {
+    for (auto& ranker : rankers[s]) {
+      std::vector<int64_t> images;
+      for (const auto& sel : ranker.finish().selected) images.push_back(sel.row.image);
+      tops[selectors[s]].push_back(std::move(images));
+    }
+  }
+  return tops;
 }
 
 // The paper's colours (Fig 8a): MEI red, L2 light green, L1 dark green.
@@ -194,16 +203,16 @@ void write_fig8b(const store::RunStore& st, model::Model& m, const data::Dataset
     FeatureView view(st, m, ds, f, 0, opt.view, field);
     SelectionOptions so;
     so.k = k;
-    auto meis = select(view.items(), {Rule::Mei}, so), mtis = select(view.items(), {Rule::L1}, so);
-    std::vector<size_t> shown;
-    for (const auto& s : mtis) shown.push_back(s.item);
-    const auto range = view.range(shown);
+    auto meis = select_top(view.source(), {Rule::Mei}, so).selected;
+    std::vector<SelectionItem> mtis;  // with their phi maps
+    for (const auto& s : select_top(view.source(), {Rule::L1}, so).selected) mtis.push_back(view.row(s.row.image));
+    const auto range = view.range(mtis);
     std::vector<torch::Tensor> top(static_cast<size_t>(2 * k), blank(side)), under(top);
-    for (size_t i = 0; i < meis.size(); ++i) top[i] = view.crop(view.image(meis[i].item), side);
+    for (size_t i = 0; i < meis.size(); ++i) top[i] = view.crop(view.image(meis[i].row.image), side);
     for (size_t i = 0; i < mtis.size(); ++i) {
-      auto image = view.image(mtis[i].item);
+      auto image = view.image(mtis[i].image);
       top[static_cast<size_t>(k) + i] = view.crop(image, side);
-      if (view.has_positions()) under[static_cast<size_t>(k) + i] = view.overlay_crop(mtis[i].item, image, range, side);
+      if (view.has_positions()) under[static_cast<size_t>(k) + i] = view.overlay_crop(mtis[i], image, range, side);
     }
     cells.insert(cells.end(), top.begin(), top.end());
     cells.insert(cells.end(), under.begin(), under.end());
@@ -221,12 +230,10 @@ void write_fig16(const store::RunStore& st, model::Model& m, const data::Dataset
                  const model::Box& field, const std::vector<std::pair<int64_t, int>>& shared,
                  const UniquenessOptions& opt, const std::string& png) {
   FeatureView view(st, m, ds, family.first, 0, opt.view, field);
-  std::map<int64_t, size_t> item_of;
-  for (size_t i = 0; i < view.items().size(); ++i) item_of[view.items()[i].image] = i;
   std::vector<torch::Tensor> crops;
   render::GridOptions g;
   for (size_t i = 0; i < std::min<size_t>(shared.size(), 10); ++i) {
-    crops.push_back(view.crop(view.image(item_of.at(shared[i].first)), opt.view.canvas));
+    crops.push_back(view.crop(view.image(shared[i].first), opt.view.canvas));
     g.column_labels.push_back(fmt::format("#{}: {}/{}", shared[i].first, shared[i].second, family.count));
   }
   g.columns = static_cast<int64_t>(crops.size());
@@ -313,12 +320,12 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
       if (!field) field = feature_field(*m, feature::parse_feature(features.front(), ao.cos_power), opt.view.field);
       return *field;
     };
-    const auto items = items_by_feature(*st, features.size());
+    const auto tops = top_images(*st, features.size(), opt.selectors, opt.m);
     for (const auto& fam : families) {
       for (const auto& selector : opt.selectors) {
         Cell c{p.layer, fam.name, selector, p.depth, 0, {}};
         for (size_t f = fam.first; f < fam.first + fam.count; ++f) {
-          c.selections.push_back(top_images(items[f], selector, opt.m));
+          c.selections.push_back(tops.at(selector).at(f));
         }
         c.u = uniqueness(c.selections, opt.m);
         std::vector<std::pair<int64_t, int>> counts;

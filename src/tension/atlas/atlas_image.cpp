@@ -56,8 +56,7 @@ torch::Tensor compose_atlas(const std::vector<IconCell>& cells, const std::vecto
   return atlas;
 }
 
-std::pair<double, double> fv_colour_limits(const std::vector<double>& fv, double sds) {
-  if (fv.empty()) throw Error("no activations to scale the colours by");
+std::pair<double, double> fv_colour_limits(const DoubleSource& fv, double sds) {
   const auto [mean, sd] = moments(fv);
   const double eps = std::max(1e-12, 1e-6 * std::abs(mean));
   return {std::min(mean - sds * sd, -eps), std::max(mean + sds * sd, eps)};

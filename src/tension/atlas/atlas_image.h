@@ -8,6 +8,7 @@
 
 #include "tension/atlas/grid.h"
 #include "tension/atlas/icons.h"
+#include "tension/core/moments.h"
 #include "tension/model/receptive_field.h"
 
 namespace tension::atlas {
@@ -27,6 +28,7 @@ torch::Tensor icon_tile(const Icon& icon, const model::Box& rf, const model::Inp
 torch::Tensor compose_atlas(const std::vector<IconCell>& cells, const std::vector<torch::Tensor>& tiles, int n);
 
 // The colour limits of the paper code: mean -/+ 7 sd of f_v over the dataset, widened to keep 0 strictly inside.
-std::pair<double, double> fv_colour_limits(const std::vector<double>& fv, double sds = 7);
+// Throws tension::Error for no values.
+std::pair<double, double> fv_colour_limits(const DoubleSource& fv, double sds = 7);
 
 }  // namespace tension::atlas

@@ -51,29 +51,31 @@ double kernel_density(const std::vector<std::pair<double, double>>& pts, double 
   return d;
 }
 
-void write_selection_figure(const std::string& stem, const std::string& title, const std::vector<EnergyPoint>& all,
-                            const std::vector<size_t>& selected, double fv_lo, double fv_hi) {
-  if (all.empty()) throw Error("no images to plot in " + stem);
+void write_selection_figure(const std::string& stem, const std::string& title, const EnergySource& all,
+                            const std::vector<EnergyPoint>& selected, double fv_lo, double fv_hi) {
   const std::string name = render::stem_name(stem);
   double e_max = 1e-12;
+  size_t n = 0;
   {
     std::ofstream dat(stem + ".dat");
     dat << "# E+ E- f_v colour(two-slope, -1..1): every image\n";
-    for (const auto& p : all) {
+    all([&](const EnergyPoint& p) {
       dat << p.e_pos << " " << p.e_neg << " " << p.fv << " " << two_slope_cb(p.fv, fv_lo, fv_hi) << "\n";
       e_max = std::max({e_max, p.e_pos, p.e_neg});
-    }
+      ++n;
+    });
   }
+  if (n == 0) throw Error("no images to plot in " + stem);
   const double top = e_max * 1.05;
   bool contours = selected.size() >= 3;
   std::vector<double> levels;
   if (contours) {
     std::vector<std::pair<double, double>> pts;
     std::vector<double> xs, ys;
-    for (size_t i : selected) {
-      pts.emplace_back(all.at(i).e_pos, all.at(i).e_neg);
-      xs.push_back(all[i].e_pos);
-      ys.push_back(all[i].e_neg);
+    for (const auto& p : selected) {
+      pts.emplace_back(p.e_pos, p.e_neg);
+      xs.push_back(p.e_pos);
+      ys.push_back(p.e_neg);
     }
     const double hx = scott(xs), hy = scott(ys);
     // The density at the selected images themselves: the level below which 10 % of them lie encloses 90 %.

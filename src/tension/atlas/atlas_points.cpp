@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <numeric>
 #include <optional>
 
 #include "tension/core/error.h"
@@ -11,26 +10,6 @@
 #include "tension/data/loader.h"
 
 namespace tension::atlas {
-
-std::vector<RunImage> run_images(const store::RunStore& st, size_t feature, size_t layer) {
-  std::vector<RunImage> out;
-  for (const auto& r : st.attributions(false)) {
-    if (r.feature != static_cast<int64_t>(feature) || r.layer != static_cast<int64_t>(layer)) continue;
-    out.push_back({r.image, r.fv, r.e_pos, r.e_neg, r.l21});
-  }
-  return out;
-}
-
-std::vector<size_t> top_by_l21(const std::vector<RunImage>& all, size_t n) {
-  std::vector<size_t> order(all.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (all[a].l21 != all[b].l21) return all[a].l21 > all[b].l21;
-    return all[a].image < all[b].image;
-  });
-  order.resize(std::min(n, order.size()));
-  return order;
-}
 
 AtlasPoints attribute_points(attribution::Attributor& attributor, const data::Dataset& ds,
                              const std::vector<int64_t>& images, const PointsOptions& opt) {

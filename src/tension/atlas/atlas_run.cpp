@@ -40,10 +40,9 @@ void write_cells_csv(const std::string& path, const std::vector<IconCell>& cells
 }
 
 // rows[i]: the run's row of layout point i.
-void write_layout_csv(const std::string& path, const store::RunStore& st, const std::vector<RunImage>& rows,
-                      const std::vector<float>& xy, const std::vector<IconCell>& cells) {
-  std::map<int64_t, std::string> id_of;
-  for (const auto& r : st.images()) id_of[r.index] = r.id;
+void write_layout_csv(const std::string& path, const store::RunStore& st,
+                      const std::vector<analysis::SelectionItem>& rows, const std::vector<float>& xy,
+                      const std::vector<IconCell>& cells) {
   std::vector<std::string> in_cells(rows.size());
   for (const auto& c : cells) {
     for (int64_t p : c.points) {
@@ -55,7 +54,8 @@ void write_layout_csv(const std::string& path, const store::RunStore& st, const 
   csv << "image,id,x,y,fv,e_pos,e_neg,l21,icon_cells\n";
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    csv << r.image << "," << csv_field(id_of[r.image]) << "," << xy[2 * i] << "," << xy[2 * i + 1] << "," << r.fv
+    const auto record = st.image(r.image);
+    csv << r.image << "," << csv_field(record ? record->id : "") << "," << xy[2 * i] << "," << xy[2 * i + 1] << "," << r.fv
         << "," << r.e_pos << "," << r.e_neg << "," << r.l21 << "," << in_cells[i] << "\n";
   }
   if (!csv) throw Error("cannot write " + path);
@@ -66,35 +66,35 @@ void write_layout_csv(const std::string& path, const store::RunStore& st, const 
 void add_page_cells(const analysis::FeatureView& view, const std::vector<IconCell>& cells,
                     const std::vector<Icon>& icons, const std::vector<double>& cell_fv,
                     const std::vector<int64_t>& images, size_t top, RunManifest& run, AtlasPageData& page) {
-  std::map<int64_t, size_t> item_of;  // dataset index -> FeatureView item
-  for (size_t i = 0; i < view.items().size(); ++i) item_of[view.items()[i].image] = i;
-  auto top_items = [&](const IconCell& c) {
-    std::vector<size_t> items;
-    for (size_t j = 0; j < std::min(c.points.size(), top); ++j) {
-      items.push_back(item_of.at(images[static_cast<size_t>(c.points[j])]));
-    }
-    return items;
+  auto top_images = [&](const IconCell& c) {
+    std::vector<int64_t> out;
+    for (size_t j = 0; j < std::min(c.points.size(), top); ++j) out.push_back(images[static_cast<size_t>(c.points[j])]);
+    return out;
   };
-  std::vector<size_t> shown;
+  std::map<int64_t, analysis::SelectionItem> rows;  // by dataset index, with phi maps: an image can sit in two cells
   for (const auto& c : cells) {
-    auto items = top_items(c);
-    shown.insert(shown.end(), items.begin(), items.end());
+    for (int64_t image : top_images(c)) {
+      if (!rows.count(image)) rows[image] = view.row(image);
+    }
   }
-  const bool overlays = !view.items().front().phi_pos.empty();
+  std::vector<analysis::SelectionItem> shown;  // as the cells show them: the overlay scale pools over each showing
+  for (const auto& c : cells) {
+    for (int64_t image : top_images(c)) shown.push_back(rows.at(image));
+  }
+  const bool overlays = view.has_positions();
   render::PosNegRange range;
   if (overlays) range = view.range(shown);
-  std::map<size_t, PageImage> pictures;  // by item: an image can sit in two cells
-  for (size_t item : shown) {
-    pictures[item] = {view.items()[item].image, view.record(item).id, view.items()[item].fv, {}, {}};
-  }
-  const int64_t side = view.page_side(), n = static_cast<int64_t>(pictures.size());
+  std::map<int64_t, PageImage> pictures;
+  const int64_t side = view.page_side(), n = static_cast<int64_t>(rows.size());
   render::SpriteSheetWriter crop_sheets(run.dir(), "points/crop", n, side, side);
   std::optional<render::SpriteSheetWriter> overlay_sheets;
   if (overlays) overlay_sheets.emplace(run.dir(), "points/overlay", n, side, side);
-  for (auto& [item, p] : pictures) {
-    auto image = view.image(item);
+  for (const auto& [index, r] : rows) {
+    auto& p = pictures[index];
+    p = {index, view.record(index).id, r.fv, {}, {}};
+    auto image = view.image(index);
     p.crop = crop_sheets.add(view.crop(image, side));
-    if (overlays) p.overlay = overlay_sheets->add(view.overlay_crop(item, image, range, side));
+    if (overlays) p.overlay = overlay_sheets->add(view.overlay_crop(r, image, range, side));
   }
   page.crops = crop_sheets.finish();
   if (overlays) page.overlays = overlay_sheets->finish();
@@ -102,7 +102,7 @@ void add_page_cells(const analysis::FeatureView& view, const std::vector<IconCel
     const auto& c = cells[k];
     PageCell pc{c.xi, c.yi, static_cast<int64_t>(c.points.size()), icons[k].fv, cell_fv[k],
                 "cells/" + cell_name(c) + ".png", {}};
-    for (size_t item : top_items(c)) pc.top.push_back(pictures.at(item));
+    for (int64_t image : top_images(c)) pc.top.push_back(pictures.at(image));
     page.cells.push_back(std::move(pc));
   }
 }
@@ -117,17 +117,27 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   auto& results = run["results"]["atlas"];
   const Stopwatch t_all;
 
-  // Selection: the top images by L2,1 norm; colours from every image of the run.
-  const auto all = run_images(st, feature, layer);
-  if (all.empty()) throw Error("the run has no attributions of " + feature_spec + " at " + layer_name);
-  std::vector<double> all_fv;
-  for (const auto& r : all) all_fv.push_back(r.fv);
-  auto [fv_lo, fv_hi] = fv_colour_limits(all_fv, opt.colour_sds);
-  const auto chosen = top_by_l21(all, opt.images);
-  std::vector<int64_t> chosen_images;
-  for (size_t i : chosen) chosen_images.push_back(all[i].image);
+  // Selection: the top images by L2,1 norm (ties to the lower dataset index); colours from every image of the run.
+  // Both stream the store: memory holds the chosen images, not the run.
+  const auto rows = analysis::store_source(st, feature, layer);
+  const size_t run_images = static_cast<size_t>(
+      st.count_attributions(static_cast<int64_t>(feature), static_cast<int64_t>(layer)));
+  if (run_images == 0) throw Error("the run has no attributions of " + feature_spec + " at " + layer_name);
+  auto [fv_lo, fv_hi] = fv_colour_limits(
+      [&](const std::function<void(double)>& emit) {
+        rows(false, [&](const analysis::SelectionItem& r) { emit(r.fv); });
+      },
+      opt.colour_sds);
+  analysis::SelectionOptions top;
+  top.k = static_cast<int64_t>(opt.images);
+  std::map<int64_t, analysis::SelectionItem> chosen;  // by dataset index
+  std::vector<int64_t> chosen_images;                // best first
+  for (auto& s : analysis::select_top(rows, {analysis::Rule::L21}, top).selected) {
+    chosen_images.push_back(s.row.image);
+    chosen[s.row.image] = std::move(s.row);
+  }
   spdlog::info("atlas of {} at {}: the top {} of {} images by L2,1 norm", feature_spec, layer_name, chosen.size(),
-               all.size());
+               run_images);
 
   // Their full cropped S, from a second pass over them alone.
   Stopwatch t0;
@@ -148,17 +158,19 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   run.add_timing("atlas_attribution", t0.seconds());
   const auto n = static_cast<int64_t>(points.images.size());
 
-  std::vector<EnergyPoint> energies;
-  std::map<int64_t, size_t> row_of;  // dataset index -> row of `all`
-  for (size_t i = 0; i < all.size(); ++i) {
-    energies.push_back({all[i].e_pos, all[i].e_neg, all[i].fv});
-    row_of[all[i].image] = i;
+  std::vector<analysis::SelectionItem> placed;  // the run's rows of the atlas's images, as points.images
+  std::vector<EnergyPoint> placed_energies;
+  for (int64_t img : points.images) {
+    placed.push_back(chosen.at(img));
+    placed_energies.push_back({placed.back().e_pos, placed.back().e_neg, placed.back().fv});
   }
-  std::vector<size_t> selected_rows;
-  for (int64_t img : points.images) selected_rows.push_back(row_of.at(img));
   const std::string title = feature_spec + " at " + layer_name;
-  write_selection_figure(run.path("selection"), title + ": images (colour f_v) and the atlas's selection", energies,
-                         selected_rows, fv_lo, fv_hi);
+  write_selection_figure(
+      run.path("selection"), title + ": images (colour f_v) and the atlas's selection",
+      [&](const std::function<void(const EnergyPoint&)>& emit) {
+        rows(false, [&](const analysis::SelectionItem& r) { emit({r.e_pos, r.e_neg, r.fv}); });
+      },
+      placed_energies, fv_lo, fv_hi);
   run.add_output("selection.png", "Fig 6a: (E+, E-) of every image, coloured by f_v, with density contours of the "
                                   "atlas's images");
 
@@ -240,9 +252,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   }
   write_cells_csv(run.path("cells.csv"), cells, icons, cell_fv);
   run.add_output("cells.csv", "per icon cell: grid position, number of images, the icon's f_v, the images' mean f_v");
-  std::vector<RunImage> rows;
-  for (size_t r : selected_rows) rows.push_back(all[r]);
-  write_layout_csv(run.path("layout.csv"), st, rows, xy, cells);
+  write_layout_csv(run.path("layout.csv"), st, placed, xy, cells);
   run.add_output("layout.csv", "per atlas image: dataset index, id, layout position, f_v, E+, E-, L2,1 norm, and "
                                "the icon cells it falls in");
 
@@ -262,7 +272,7 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
 
   results = {{"feature", feature_spec},
              {"layer", layer_name},
-             {"run_images", all.size()},
+             {"run_images", run_images},
              {"images", n},
              {"icons", cells.size()},
              {"icon_batches_rendered", rendered},

@@ -7,7 +7,7 @@ namespace tension::cli {
 
 void register_attribute(CLI::App& app) {
   static store::AttributeOptions a;
-  static std::string out;
+  static std::string out, shard;
   auto* cmd = app.add_subcommand("attribute",
                                  "attribute features to earlier layers over a dataset (S = grad (.) h, E, E+, "
                                  "E-, phi maps, norms) into a resumable run store");
@@ -32,8 +32,12 @@ void register_attribute(CLI::App& app) {
                   "folder of cached plans ('' for none; default $TENSION_CACHE_DIR, $XDG_CACHE_HOME/tension or "
                   "~/.cache/tension)")
       ->capture_default_str();
+  cmd->add_option("--shard", shard,
+                  "I/N: attribute only part I of N (every N-th batch, from batch I) into this run folder; "
+                  "`tension merge` joins the parts (for clusters without MPI)");
   cmd->callback([] {
     a.model.device = global().device;
+    if (!shard.empty()) a.pass.shard = store::parse_shard(shard, a.pass.batch_size);
     RunManifest run(out, "attribute", global().argv);
     store::attribute_run(a, run);
   });

@@ -36,6 +36,9 @@ void register_select(CLI::App& app) {
                   "crops: the effective receptive field above this fraction of its peak (the paper's figures: 0.05)")
       ->capture_default_str();
   cmd->add_option("--page-points", a.selection.page_points, "points on the interactive page")->capture_default_str();
+  cmd->add_option("--scatter-points", a.selection.scatter_points,
+                  "points on scatter.png: beyond this many images, the selected ones and an even sample")
+      ->capture_default_str();
   cmd->add_option("--rows", a.rows, "also draw MEI and MII rows of this many images for every feature of the run "
                                     "(Fig 2)")->capture_default_str();
   cmd->callback([] {

@@ -28,6 +28,7 @@ void register_eval(CLI::App& app);
 void register_demo(CLI::App& app);
 void register_attribute(CLI::App& app);
 void register_export(CLI::App& app);
+void register_merge(CLI::App& app);
 void register_completeness(CLI::App& app);
 void register_weights(CLI::App& app);
 void register_select(CLI::App& app);

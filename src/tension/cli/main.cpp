@@ -30,10 +30,10 @@ int main(int argc, char** argv) {
     tension::configure_threads(g.threads);
   });
 
-  for (auto reg : {register_layers, register_attribute, register_export, register_select, register_kmeans,
-                   register_completeness, register_weights, register_visualize, register_inversion_check,
-                   register_spectrum, register_atlas, register_uniqueness, register_trials, register_toy, register_train_default,
-                   register_eval, register_demo}) {
+  for (auto reg : {register_layers, register_attribute, register_merge, register_export, register_select,
+                   register_kmeans, register_completeness, register_weights, register_visualize,
+                   register_inversion_check, register_spectrum, register_atlas, register_uniqueness, register_trials,
+                   register_toy, register_train_default, register_eval, register_demo}) {
     reg(app);
   }
 

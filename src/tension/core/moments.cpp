@@ -6,26 +6,29 @@
 
 namespace tension {
 
-namespace {
-
-double mean_of(const std::vector<double>& values) {
-  if (values.empty()) throw Error("no values to take the mean and standard deviation of");
-  double sum = 0;
-  for (double v : values) sum += v;
-  return sum / static_cast<double>(values.size());
+DoubleSource double_source(const std::vector<double>& values) {
+  return [&values](const std::function<void(double)>& emit) {
+    for (double v : values) emit(v);
+  };
 }
 
-}  // namespace
-
-double sample_sd(const std::vector<double>& values) {
-  const double mean = mean_of(values);
-  if (values.size() < 2) return 0.0;
+Moments moments(const DoubleSource& values) {
+  double sum = 0, n = 0;
+  values([&](double v) {
+    sum += v;
+    n += 1;
+  });
+  if (n == 0) throw Error("no values to take the mean and standard deviation of");
+  const double mean = sum / n;
+  if (n < 2) return {mean, 0.0};
   double var = 0;
-  for (double v : values) var += (v - mean) * (v - mean);
-  return std::sqrt(var / static_cast<double>(values.size() - 1));
+  values([&](double v) { var += (v - mean) * (v - mean); });
+  return {mean, std::sqrt(var / (n - 1))};
 }
 
-Moments moments(const std::vector<double>& values) { return {mean_of(values), sample_sd(values)}; }
+double sample_sd(const std::vector<double>& values) { return moments(double_source(values)).sd; }
+
+Moments moments(const std::vector<double>& values) { return moments(double_source(values)); }
 
 void MomentsAccumulator::add(double count, double mean, double squared_deviations) {
   if (count <= 0) return;

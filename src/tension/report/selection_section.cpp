@@ -75,7 +75,7 @@ void selection_section(const DemoOptions& opt, RunManifest& run, render::HtmlPag
       "{} of {} attributed to relu2 over the first {} test images (tension attribute, then tension select). "
       "Rules: mei/mii = top/bottom f_v; mti = top ||S||_1 with -0.5 sd < f_v < 0; spatial = phi+ - phi- below its "
       "P1 and above its P99 (pooled over the run); channel = phi+ and phi- both above their P99 at one position; "
-      "zero = E+ and E- both near zero.", feature, model_name, view.items().size()));
+      "zero = E+ and E- both near zero.", feature, model_name, view.size()));
   page.raw("<p><a href=\"select/page.html\">Open the interactive page</a>: hover or click a point for its image, "
            "its crop and its ± overlay; tick rules to circle their selections.</p>");
   page.image("select/scatter.png", "(E+, E-) of every image, coloured by f_v; dashed lines of constant E = E+ - E-; "
@@ -94,7 +94,7 @@ void selection_section(const DemoOptions& opt, RunManifest& run, render::HtmlPag
                             "order), a row of MEIs then a row of MIIs, cropped to the receptive field");
   nlohmann::json counts;
   for (const auto& s : selections) counts[s.spec] = s.selected.size();
-  run["results"]["selection"] = {{"feature", feature}, {"images", view.items().size()}, {"selected", counts}};
+  run["results"]["selection"] = {{"feature", feature}, {"images", view.size()}, {"selected", counts}};
 }
 
 }  // namespace tension::report

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "tension/core/error.h"
 #include "tension/core/interrupt.h"
@@ -47,6 +48,27 @@ std::string non_finite(const AttributionRecord& r) {
 
 }  // namespace
 
+Shard parse_shard(const std::string& text, size_t batch_size) {
+  Shard s;
+  s.batch_size = batch_size;
+  const auto slash = text.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no '/'");
+    size_t used = 0;
+    s.index = std::stoul(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("index");
+    s.count = std::stoul(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) throw std::invalid_argument("count");
+  } catch (const std::exception&) {
+    throw Error("--shard '" + text + "': give I/N, this part's index I and the number of parts N (0/4 ... 3/4)");
+  }
+  if (s.count < 1 || s.index >= s.count || text[0] == '-' || text[slash + 1] == '-') {
+    throw Error("--shard '" + text + "': the index must be below the number of parts (0/4 ... 3/4)");
+  }
+  if (batch_size < 1) throw Error("--batch-size must be at least 1");
+  return s;
+}
+
 PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
                                 const PassOptions& opt) {
   PassReport rep;
@@ -59,14 +81,17 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
   lo.threads = opt.decode_threads;
+  size_t part = 0;  // images of this pass's shard
   for (size_t i = 0; i < n; ++i) {
+    if (!opt.shard.holds(i)) continue;
+    ++part;
     if (done[i]) {
       ++rep.already_stored;
     } else {
       lo.indices.push_back(i);
     }
   }
-  if (rep.already_stored) spdlog::info("resuming: {} of {} images already stored", rep.already_stored, n);
+  if (rep.already_stored) spdlog::info("resuming: {} of {} images already stored", rep.already_stored, part);
   if (lo.indices.empty()) return rep;
 
   data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
@@ -141,7 +166,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
     bar.advance(b.indices.size() + b.failures.size());
     if (interrupt_requested()) {
       bar.finish();
-      check_interrupt(fmt::format("{} of {} images stored", rep.already_stored + rep.processed + rep.unreadable, n),
+      check_interrupt(fmt::format("{} of {} images stored", rep.already_stored + rep.processed + rep.unreadable, part),
                       "run the same command to resume");
     }
   }

@@ -2,6 +2,7 @@
 // One dataset pass of the attribution engine into a run store: resumable (images already stored are
 // skipped), unreadable images recorded and skipped, progress shown.
 #include <cstddef>
+#include <string>
 
 #include "tension/attribution/attributor.h"
 #include "tension/data/dataset.h"
@@ -9,12 +10,23 @@
 
 namespace tension::store {
 
+// A part of a pass for machines that share no MPI (`--shard I/N`): the dataset's batches of `batch_size` images, in
+// dataset order, are dealt round-robin, and this part takes those numbered index, index + count, ...
+struct Shard {
+  size_t index = 0, count = 1;
+  size_t batch_size = 32;
+  bool holds(size_t image) const { return (image / batch_size) % count == index; }
+};
+// "I/N" as given to --shard; throws tension::Error for anything else (I < N, N >= 1).
+Shard parse_shard(const std::string& text, size_t batch_size);
+
 struct PassOptions {
   size_t batch_size = 32;
   int decode_threads = 2;
   bool keep_channels = false;   // store S summed over positions (atlas, UMAP)
   bool keep_s = false;          // store the full cropped S (needs AttributorOptions::keep_s)
   size_t limit = 0;             // only the first `limit` items of the dataset (0 = all)
+  Shard shard;                  // the part of the dataset this pass attributes (all of it by default)
 };
 
 struct PassReport {

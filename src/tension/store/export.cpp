@@ -37,7 +37,7 @@ size_t export_csv(const RunStore& store, const std::string& path) {
   for (size_t i = 0; i < csv_columns().size(); ++i) f << (i ? "," : "") << csv_columns()[i];
   f << "\n";
   size_t n = 0;
-  store.for_each_attribution(false, [&](AttributionRecord&& r) {
+  store.for_each_attribution(RowQuery{}, [&](AttributionRecord&& r) {
     const auto& im = images.at(r.image);
     f << r.image << "," << csv_field(im.id) << "," << im.label << ","
       << csv_field(cfg["features"][r.feature].get<std::string>()) << ","
@@ -60,7 +60,9 @@ std::vector<std::string> export_npy(const RunStore& store, const std::string& di
   std::vector<std::vector<double>> fv(nf);
   std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> channels;
   std::map<std::pair<size_t, size_t>, std::array<std::vector<double>, 3>> e;
-  store.for_each_attribution(true, [&](AttributionRecord&& r) {
+  RowQuery q;
+  q.blobs = true;  // the channel sums
+  store.for_each_attribution(q, [&](AttributionRecord&& r) {
     if (index.empty() || index.back() != r.image) index.push_back(r.image);
     auto key = std::make_pair(static_cast<size_t>(r.feature), static_cast<size_t>(r.layer));
     if (r.layer == 0) fv[r.feature].push_back(r.fv);

@@ -19,6 +19,9 @@ CREATE TABLE IF NOT EXISTS attributions (
   fv REAL, e REAL, e_pos REAL, e_neg REAL, l1 REAL, l2 REAL, l21 REAL,
   phi_pos BLOB, phi_neg BLOB, channels BLOB, s BLOB,
   PRIMARY KEY (image, feature, layer));
+-- One feature's rows in dataset order, for the readers of one feature (select, atlas): without it, every read of a
+-- feature scans the rows of all of them.
+CREATE INDEX IF NOT EXISTS rows_by_feature ON attributions (feature, layer, image);
 )";
 
 // Stored metadata comes back from a file that may have been damaged: bad JSON is the store's fault, named as such.
@@ -142,6 +145,26 @@ void RunStore::write_chunk(const std::vector<ImageRecord>& images, const std::ve
   tx.commit();
 }
 
+void RunStore::copy_rows_from(const std::string& other_run_dir) {
+  db_->prepare("ATTACH DATABASE ? AS part").bind(1, db_path(other_run_dir)).run();
+  struct Detach {  // after the transaction below has committed or rolled back
+    Database& db;
+    ~Detach() {
+      try {
+        db.exec("DETACH DATABASE part");
+      } catch (const Error&) {  // the connection closes with the store; nothing is left attached for long
+      }
+    }
+  } detach{*db_};
+  Transaction tx(*db_);
+  db_->exec("INSERT OR REPLACE INTO images (idx, id, label, error) SELECT idx, id, label, error FROM part.images");
+  db_->exec(
+      "INSERT OR REPLACE INTO attributions (image, feature, layer, fv, e, e_pos, e_neg, l1, l2, l21, phi_pos, "
+      "phi_neg, channels, s) SELECT image, feature, layer, fv, e, e_pos, e_neg, l1, l2, l21, phi_pos, phi_neg, "
+      "channels, s FROM part.attributions");
+  tx.commit();
+}
+
 std::vector<ImageRecord> RunStore::images() const {
   std::vector<ImageRecord> out;
   auto st = db_->prepare("SELECT idx, id, label, error FROM images ORDER BY idx");
@@ -149,35 +172,77 @@ std::vector<ImageRecord> RunStore::images() const {
   return out;
 }
 
-void RunStore::for_each_attribution(bool with_maps, const std::function<void(AttributionRecord&&)>& fn) const {
-  auto st = db_->prepare(std::string("SELECT image, feature, layer, fv, e, e_pos, e_neg, l1, l2, l21") +
-                         (with_maps ? ", phi_pos, phi_neg, channels, s" : "") +
-                         " FROM attributions ORDER BY image, feature, layer");
-  while (st.step()) {
-    AttributionRecord r;
-    r.image = st.int_col(0);
-    r.feature = st.int_col(1);
-    r.layer = st.int_col(2);
-    r.fv = st.double_col(3);
-    r.e = st.double_col(4);
-    r.e_pos = st.double_col(5);
-    r.e_neg = st.double_col(6);
-    r.l1 = st.double_col(7);
-    r.l2 = st.double_col(8);
-    r.l21 = st.double_col(9);
-    if (with_maps) {
-      r.phi_pos = st.floats_col(10);
-      r.phi_neg = st.floats_col(11);
-      r.channels = st.floats_col(12);
-      r.s = st.floats_col(13);
-    }
-    fn(std::move(r));
+std::optional<ImageRecord> RunStore::image(int64_t index) const {
+  auto st = db_->prepare("SELECT idx, id, label, error FROM images WHERE idx = ?");
+  st.bind(1, index);
+  if (!st.step()) return std::nullopt;
+  return ImageRecord{st.int_col(0), st.text_col(1), st.int_col(2), st.text_col(3)};
+}
+
+int64_t RunStore::count_attributions(int64_t feature, int64_t layer) const {
+  auto st = db_->prepare("SELECT COUNT(*) FROM attributions WHERE feature = ? AND layer = ?");
+  st.bind(1, feature).bind(2, layer);
+  st.step();
+  return st.int_col(0);
+}
+
+namespace {
+
+// The SELECT of a query's columns, with `where` (conditions on ?1 image, ?2 feature, ?3 layer) and `tail`.
+std::string row_select(const RowQuery& q, const std::string& where, const std::string& tail) {
+  return std::string("SELECT image, feature, layer, fv, e, e_pos, e_neg, l1, l2, l21") +
+         (q.maps ? ", phi_pos, phi_neg" : "") + (q.blobs ? ", channels, s" : "") + " FROM attributions" +
+         (where.empty() ? "" : " WHERE " + where) + tail;
+}
+
+AttributionRecord row_of(const Statement& st, const RowQuery& q) {
+  AttributionRecord r;
+  r.image = st.int_col(0);
+  r.feature = st.int_col(1);
+  r.layer = st.int_col(2);
+  r.fv = st.double_col(3);
+  r.e = st.double_col(4);
+  r.e_pos = st.double_col(5);
+  r.e_neg = st.double_col(6);
+  r.l1 = st.double_col(7);
+  r.l2 = st.double_col(8);
+  r.l21 = st.double_col(9);
+  int col = 10;
+  if (q.maps) {
+    r.phi_pos = st.floats_col(col++);
+    r.phi_neg = st.floats_col(col++);
   }
+  if (q.blobs) {
+    r.channels = st.floats_col(col++);
+    r.s = st.floats_col(col++);
+  }
+  return r;
+}
+
+}  // namespace
+
+void RunStore::for_each_attribution(const RowQuery& q, const std::function<void(AttributionRecord&&)>& fn) const {
+  std::string where;
+  if (q.feature >= 0) where = "feature = ?2";
+  if (q.layer >= 0) where += std::string(where.empty() ? "" : " AND ") + "layer = ?3";
+  auto st = db_->prepare(row_select(q, where, " ORDER BY image, feature, layer"));
+  if (q.feature >= 0) st.bind(2, q.feature);
+  if (q.layer >= 0) st.bind(3, q.layer);
+  while (st.step()) fn(row_of(st, q));
+}
+
+std::optional<AttributionRecord> RunStore::attribution(int64_t image, const RowQuery& q) const {
+  auto st = db_->prepare(row_select(q, "image = ?1 AND feature = ?2 AND layer = ?3", ""));
+  st.bind(1, image).bind(2, q.feature).bind(3, q.layer);
+  if (!st.step()) return std::nullopt;
+  return row_of(st, q);
 }
 
 std::vector<AttributionRecord> RunStore::attributions(bool with_maps) const {
   std::vector<AttributionRecord> out;
-  for_each_attribution(with_maps, [&](AttributionRecord&& r) { out.push_back(std::move(r)); });
+  RowQuery q;
+  q.maps = q.blobs = with_maps;
+  for_each_attribution(q, [&](AttributionRecord&& r) { out.push_back(std::move(r)); });
   return out;
 }
 

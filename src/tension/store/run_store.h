@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct AttributionRecord {
   std::vector<float> s;                 // [C, h, w] cropped S (empty unless kept)
 };
 
+// Which attribution rows, and which of their columns, a read returns.
+struct RowQuery {
+  int64_t feature = -1, layer = -1;  // -1: every one
+  bool maps = false;                 // phi_pos and phi_neg
+  bool blobs = false;                // channels and s as well
+};
+
 class RunStore {
  public:
   // Creates RUN/store.sqlite with `config`, or reopens it when it exists: then `config` must equal the stored
@@ -55,15 +63,23 @@ class RunStore {
   nlohmann::json meta(const std::string& key) const;  // null when absent
   std::vector<int64_t> stored_images() const;      // dataset indices already written (readable or not)
   int64_t count_attributions() const;
+  int64_t count_attributions(int64_t feature, int64_t layer) const;
 
+  // Copies every image and row of another run's store into this one, replacing rows of the same key, in one
+  // transaction (tension merge joining shards).
+  void copy_rows_from(const std::string& other_run_dir);
   // Writes images and their attribution rows in one transaction (replacing any earlier copy).
   void write_chunk(const std::vector<ImageRecord>& images, const std::vector<AttributionRecord>& rows);
 
   std::vector<ImageRecord> images() const;          // by dataset index
+  std::optional<ImageRecord> image(int64_t index) const;
   // Every attribution row, by (image, feature, layer); BLOB columns only when `with_maps`.
   std::vector<AttributionRecord> attributions(bool with_maps) const;
-  // The same rows one at a time, none kept: memory does not grow with the store (exports of large runs).
-  void for_each_attribution(bool with_maps, const std::function<void(AttributionRecord&&)>& fn) const;
+  // The rows a query asks for one at a time, by (image, feature, layer), none kept: memory does not grow with the
+  // store (exports, selections and atlases of large runs).
+  void for_each_attribution(const RowQuery& query, const std::function<void(AttributionRecord&&)>& fn) const;
+  // One row by its key (feature and layer of the query), with the query's columns; nullopt when the store has none.
+  std::optional<AttributionRecord> attribution(int64_t image, const RowQuery& query) const;
 
   static std::string db_path(const std::string& run_dir);
 
