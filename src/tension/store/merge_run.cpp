@@ -27,9 +27,10 @@ std::string some(const std::vector<int64_t>& images) {
   return s + (images.size() > 8 ? ", ...)" : ")");
 }
 
+// The first 100 of a list of images, for run.json.
 nlohmann::json first_images(const std::vector<int64_t>& images) {
-  return std::vector<int64_t>(images.begin(), images.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(
-                                                                      images.size(), 100)));
+  const auto n = static_cast<std::ptrdiff_t>(std::min<size_t>(images.size(), 100));
+  return std::vector<int64_t>(images.begin(), images.begin() + n);
 }
 
 }  // namespace
