@@ -100,6 +100,7 @@ torch::Tensor FeatureView::image(int64_t image) const {
   auto x = data::preprocess(data_.load(static_cast<size_t>(image)), model_.input_spec());
   return model::to_unit_range(x.unsqueeze(0), model_.input_spec())[0].clamp(0, 1);
 }
+
 torch::Tensor FeatureView::resized_crop(const torch::Tensor& chw, int64_t side) const {
   return crop_resized(chw, rf_, side > 0 ? side : opt_.canvas);
 }

@@ -153,7 +153,9 @@ std::vector<Rule> parse_rules(const std::string& spec) {
 namespace {
 
 // Whether a ranks before b: the higher score, ties in dataset order.
-bool better(const Selected& a, const Selected& b) { return a.score > b.score || (a.score == b.score && a.item < b.item); }
+bool better(const Selected& a, const Selected& b) {
+  return a.score > b.score || (a.score == b.score && a.item < b.item);
+}
 
 std::string shortfall_text(const Selection& sel, const std::vector<Rule>& rules, const std::vector<size_t>& pass,
                            const PooledStats& p, const SelectionOptions& opt) {
@@ -192,7 +194,9 @@ Ranker::Ranker(std::vector<Rule> rules, SelectionOptions opt, std::optional<Pool
     : rules_(std::move(rules)), opt_(opt), pool_(pool.value_or(PooledStats{})), pass_(rules_.size(), 0) {
   if (rules_.empty()) throw Error("no selection rule");
   if (opt_.k < 1) throw Error("-k must be at least 1");
-  if (needs_pool(rules_) && !pool) throw Error("the mti, spatial and channel rules need statistics pooled over the run");
+  if (needs_pool(rules_) && !pool) {
+    throw Error("the mti, spatial and channel rules need statistics pooled over the run");
+  }
 }
 
 void Ranker::add(const SelectionItem& it) {

@@ -254,10 +254,10 @@ void write_mei_mii_rows(const store::RunStore& store, model::Model& model, const
   std::vector<torch::Tensor> cells;
   for (size_t f = 0; f < store.config()["features"].size(); ++f) {
     const FeatureView fv(store, model, data, f, layer, view);
-    for (Rule r : {Rule::Mei, Rule::Mii}) {
-      SelectionOptions o;
-      o.k = k;
-      auto sel = select_top(fv.source(), {r}, o).selected;
+    SelectionOptions o;
+    o.k = k;
+    for (const auto& selection : select_each(fv.source(), {{Rule::Mei}, {Rule::Mii}}, o)) {  // one pass for both
+      const auto& sel = selection.selected;
       for (int64_t j = 0; j < k; ++j) {
         auto c = fv.crop(fv.image(sel[std::min<size_t>(j, sel.size() - 1)].row.image));
         cells.push_back(j < static_cast<int64_t>(sel.size()) ? c : torch::ones_like(c));  // fewer images than k

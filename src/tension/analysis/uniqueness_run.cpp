@@ -203,9 +203,10 @@ void write_fig8b(const store::RunStore& st, model::Model& m, const data::Dataset
     FeatureView view(st, m, ds, f, 0, opt.view, field);
     SelectionOptions so;
     so.k = k;
-    auto meis = select_top(view.source(), {Rule::Mei}, so).selected;
+    const auto tops = select_each(view.source(), {{Rule::Mei}, {Rule::L1}}, so);  // one pass for both
+    const auto& meis = tops[0].selected;
     std::vector<SelectionItem> mtis;  // with their phi maps
-    for (const auto& s : select_top(view.source(), {Rule::L1}, so).selected) mtis.push_back(view.row(s.row.image));
+    for (const auto& s : tops[1].selected) mtis.push_back(view.row(s.row.image));
     const auto range = view.range(mtis);
     std::vector<torch::Tensor> top(static_cast<size_t>(2 * k), blank(side)), under(top);
     for (size_t i = 0; i < meis.size(); ++i) top[i] = view.crop(view.image(meis[i].row.image), side);

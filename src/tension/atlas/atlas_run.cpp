@@ -55,8 +55,8 @@ void write_layout_csv(const std::string& path, const store::RunStore& st,
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     const auto record = st.image(r.image);
-    csv << r.image << "," << csv_field(record ? record->id : "") << "," << xy[2 * i] << "," << xy[2 * i + 1] << "," << r.fv
-        << "," << r.e_pos << "," << r.e_neg << "," << r.l21 << "," << in_cells[i] << "\n";
+    csv << r.image << "," << csv_field(record ? record->id : "") << "," << xy[2 * i] << "," << xy[2 * i + 1] << ","
+        << r.fv << "," << r.e_pos << "," << r.e_neg << "," << r.l21 << "," << in_cells[i] << "\n";
   }
   if (!csv) throw Error("cannot write " + path);
 }

@@ -25,24 +25,27 @@ size_t tap_index(std::vector<model::Tap>& taps, const model::Tap& t) {
   return taps.size() - 1;
 }
 
+// The first name that a list gives twice, if any.
+std::optional<std::string> given_twice(const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i), names[i]) !=
+        names.begin() + static_cast<std::ptrdiff_t>(i)) {
+      return names[i];
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Attributor::Attributor(model::Model& m, AttributorOptions opt) : model_(m), opt_(std::move(opt)) {
   if (opt_.features.empty()) throw Error("no feature to attribute");
   if (opt_.layers.empty()) throw Error("no attribution layer given");
   // A feature or layer given twice would attribute it twice and store rows no reader can tell apart.
-  for (size_t i = 0; i < opt_.features.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (opt_.features[i].spec == opt_.features[j].spec) {
-        throw Error("feature " + opt_.features[i].spec + " is given twice");
-      }
-    }
-  }
-  for (size_t i = 0; i < opt_.layers.size(); ++i) {
-    if (std::find(opt_.layers.begin(), opt_.layers.begin() + i, opt_.layers[i]) != opt_.layers.begin() + i) {
-      throw Error("attribution layer " + opt_.layers[i] + " is given twice");
-    }
-  }
+  std::vector<std::string> specs;
+  for (const auto& f : opt_.features) specs.push_back(f.spec);
+  if (auto twice = given_twice(specs)) throw Error("feature " + *twice + " is given twice");
+  if (auto twice = given_twice(opt_.layers)) throw Error("attribution layer " + *twice + " is given twice");
   std::vector<std::string> names;
   for (const auto& l : model_.layers()) names.push_back(l.name);
   for (const auto& f : opt_.features) {

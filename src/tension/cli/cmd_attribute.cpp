@@ -37,7 +37,7 @@ void register_attribute(CLI::App& app) {
                   "`tension merge` joins the parts (for clusters without MPI)");
   cmd->callback([] {
     a.model.device = global().device;
-    if (!shard.empty()) a.pass.shard = store::parse_shard(shard, a.pass.batch_size);
+    if (!shard.empty()) a.pass.shard = store::parse_shard(shard);
     RunManifest run(out, "attribute", global().argv);
     store::attribute_run(a, run);
   });

@@ -19,7 +19,9 @@ void check_p(double p) {
 }
 
 // numpy's linear rule: the order statistics at floor(pos) and the next one, pos = p / 100 * (n - 1).
-double interpolate(double pos, size_t i, double vi, double vj) { return vi + (pos - static_cast<double>(i)) * (vj - vi); }
+double interpolate(double pos, size_t i, double vi, double vj) {
+  return vi + (pos - static_cast<double>(i)) * (vj - vi);
+}
 
 template <typename T>
 double percentile_of(std::vector<T> values, double p) {

@@ -25,8 +25,12 @@ void attribute_run(const AttributeOptions& a, RunManifest& run) {
       {"keep_channels", a.pass.keep_channels},
       {"keep_s", a.pass.keep_s},
       {"seed", a.model.seed}};
-  // A shard is one part of a run (tension merge joins the parts): its config says which.
-  if (a.pass.shard.count > 1) config["shard"] = a.pass.shard;
+  // A shard is one part of a run (tension merge joins the parts): its config says which, and of which batches.
+  if (a.pass.shard.count > 1) {
+    if (a.pass.batch_size == 0) throw Error("batch size must be positive");
+    config["shard"] = a.pass.shard;
+    config["shard"]["batch_size"] = a.pass.batch_size;
+  }
   auto st = RunStore::open_for_writing(run.dir(), config);
 
   attribution::AttributorOptions ao;

@@ -13,7 +13,7 @@
 
 namespace tension::store {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Shard, index, count, batch_size)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Shard, index, count)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PassOptions, batch_size, decode_threads, keep_channels, keep_s, limit, shard)
 
 struct AttributeOptions {

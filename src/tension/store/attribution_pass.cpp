@@ -48,9 +48,8 @@ std::string non_finite(const AttributionRecord& r) {
 
 }  // namespace
 
-Shard parse_shard(const std::string& text, size_t batch_size) {
+Shard parse_shard(const std::string& text) {
   Shard s;
-  s.batch_size = batch_size;
   const auto slash = text.find('/');
   try {
     if (slash == std::string::npos) throw std::invalid_argument("no '/'");
@@ -65,7 +64,6 @@ Shard parse_shard(const std::string& text, size_t batch_size) {
   if (s.count < 1 || s.index >= s.count || text[0] == '-' || text[slash + 1] == '-') {
     throw Error("--shard '" + text + "': the index must be below the number of parts (0/4 ... 3/4)");
   }
-  if (batch_size < 1) throw Error("--batch-size must be at least 1");
   return s;
 }
 
@@ -83,7 +81,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
   lo.threads = opt.decode_threads;
   size_t part = 0;  // images of this pass's shard
   for (size_t i = 0; i < n; ++i) {
-    if (!opt.shard.holds(i)) continue;
+    if (!opt.shard.holds(i, opt.batch_size)) continue;
     ++part;
     if (done[i]) {
       ++rep.already_stored;

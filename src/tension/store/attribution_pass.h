@@ -10,15 +10,14 @@
 
 namespace tension::store {
 
-// A part of a pass for machines that share no MPI (`--shard I/N`): the dataset's batches of `batch_size` images, in
+// A part of a pass for machines that share no MPI (`--shard I/N`): the dataset's batches of the pass's batch size, in
 // dataset order, are dealt round-robin, and this part takes those numbered index, index + count, ...
 struct Shard {
   size_t index = 0, count = 1;
-  size_t batch_size = 32;
-  bool holds(size_t image) const { return (image / batch_size) % count == index; }
+  bool holds(size_t image, size_t batch_size) const { return count == 1 || (image / batch_size) % count == index; }
 };
 // "I/N" as given to --shard; throws tension::Error for anything else (I < N, N >= 1).
-Shard parse_shard(const std::string& text, size_t batch_size);
+Shard parse_shard(const std::string& text);
 
 struct PassOptions {
   size_t batch_size = 32;

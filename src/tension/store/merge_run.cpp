@@ -42,6 +42,7 @@ void merge_run(const MergeOptions& opt, RunManifest& run) {
   // Each shard is opened as a writer: its lock refuses a pass still writing into it, and holds one off meanwhile.
   std::vector<std::unique_ptr<RunStore>> parts;
   std::vector<Shard> shards;
+  size_t batch_size_of_first = 0;
   nlohmann::json base;
   std::vector<fs::path> seen;
   for (const auto& dir : opt.shards) {
@@ -54,18 +55,20 @@ void merge_run(const MergeOptions& opt, RunManifest& run) {
       throw Error("run " + dir + " is not a shard (it was not written with tension attribute --shard I/N)");
     }
     const auto shard = full["shard"].get<Shard>();
+    const auto batch_size = full["shard"].at("batch_size").get<size_t>();
     auto cfg = full;
     cfg.erase("shard");
     if (parts.empty()) {
       base = cfg;
+      batch_size_of_first = batch_size;
     } else if (cfg != base) {
       throw Error("shard " + dir + " holds a pass of another configuration than " + opt.shards.front() +
                   " (differences: " + nlohmann::json::diff(base, cfg).dump() + ")");
-    } else if (shard.count != shards.front().count || shard.batch_size != shards.front().batch_size) {
+    } else if (shard.count != shards.front().count || batch_size != batch_size_of_first) {
       throw Error(fmt::format("shard {} is part {}/{} of batches of {}, and {} part {}/{} of batches of {}: the "
                               "shards of one pass share N and --batch-size", dir, shard.index, shard.count,
-                              shard.batch_size, opt.shards.front(), shards.front().index, shards.front().count,
-                              shards.front().batch_size));
+                              batch_size, opt.shards.front(), shards.front().index, shards.front().count,
+                              batch_size_of_first));
     }
     parts.push_back(RunStore::open_for_writing(dir, full));
     shards.push_back(shard);

@@ -165,18 +165,26 @@ void RunStore::copy_rows_from(const std::string& other_run_dir) {
   tx.commit();
 }
 
+namespace {
+
+constexpr const char* kImageSelect = "SELECT idx, id, label, error FROM images";
+
+ImageRecord image_of(const Statement& st) { return {st.int_col(0), st.text_col(1), st.int_col(2), st.text_col(3)}; }
+
+}  // namespace
+
 std::vector<ImageRecord> RunStore::images() const {
   std::vector<ImageRecord> out;
-  auto st = db_->prepare("SELECT idx, id, label, error FROM images ORDER BY idx");
-  while (st.step()) out.push_back({st.int_col(0), st.text_col(1), st.int_col(2), st.text_col(3)});
+  auto st = db_->prepare(std::string(kImageSelect) + " ORDER BY idx");
+  while (st.step()) out.push_back(image_of(st));
   return out;
 }
 
 std::optional<ImageRecord> RunStore::image(int64_t index) const {
-  auto st = db_->prepare("SELECT idx, id, label, error FROM images WHERE idx = ?");
+  auto st = db_->prepare(std::string(kImageSelect) + " WHERE idx = ?");
   st.bind(1, index);
   if (!st.step()) return std::nullopt;
-  return ImageRecord{st.int_col(0), st.text_col(1), st.int_col(2), st.text_col(3)};
+  return image_of(st);
 }
 
 int64_t RunStore::count_attributions(int64_t feature, int64_t layer) const {
