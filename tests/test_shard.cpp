@@ -3,7 +3,6 @@
 // parts that do not make one pass.
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -74,25 +73,7 @@ TEST(Shard, ShardsMergeIntoTheStoreOfOnePass) {
   ASSERT_EQ(run_command(cli_binary() + " merge " + dir + "/merged " + dir + "/s0 " + dir + "/s1 " + dir + "/s2", &out),
             0)
       << out;
-  auto whole = store::RunStore::open(dir + "/whole"), merged = store::RunStore::open(dir + "/merged");
-  EXPECT_EQ(merged->config(), whole->config());
-  EXPECT_EQ(merged->meta("layout"), whole->meta("layout"));
-  auto a = whole->attributions(true), b = merged->attributions(true);
-  ASSERT_EQ(a.size(), 3000u * 2 * 2);
-  ASSERT_EQ(b.size(), a.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    ASSERT_EQ(a[i].image, b[i].image);
-    ASSERT_EQ(a[i].feature, b[i].feature);
-    ASSERT_EQ(a[i].layer, b[i].layer);
-    for (auto [x, y] : {std::pair{a[i].fv, b[i].fv}, {a[i].e_pos, b[i].e_pos}, {a[i].e_neg, b[i].e_neg},
-                        {a[i].l1, b[i].l1}, {a[i].l21, b[i].l21}}) {
-      EXPECT_NEAR(x, y, 1e-6 * std::max(1.0, std::abs(x))) << "row " << i;
-    }
-    ASSERT_EQ(a[i].phi_pos.size(), b[i].phi_pos.size());
-  }
-  const auto ia = whole->images(), ib = merged->images();
-  ASSERT_EQ(ia.size(), ib.size());
-  for (size_t i = 0; i < ia.size(); ++i) EXPECT_EQ(ia[i].id, ib[i].id);
+  tension::testing::expect_same_store(dir + "/whole", dir + "/merged");
   const auto res = read_json(dir + "/merged/run.json")["results"];
   EXPECT_EQ(res["gaps"]["images"].get<size_t>(), 0u);
   EXPECT_EQ(res["overlaps"]["images"].get<size_t>(), 0u);

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tension/store/run_store.h"
+
 namespace tension::testing {
 
 namespace {
@@ -81,6 +83,47 @@ int run_command(const std::string& cmd, std::string* output) {
   int status = pclose(p);
   if (output) *output = out;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+namespace {
+
+void expect_near_all(const std::vector<float>& a, const std::vector<float>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t k = 0; k < a.size(); ++k) {
+    ASSERT_NEAR(a[k], b[k], 1e-6 * std::max(1.0f, std::abs(a[k]))) << what << " entry " << k;
+  }
+}
+
+}  // namespace
+
+void expect_same_store(const std::string& reference_run, const std::string& run) {
+  auto ref = store::RunStore::open(reference_run), got = store::RunStore::open(run);
+  EXPECT_EQ(got->config(), ref->config());
+  EXPECT_EQ(got->meta("layout"), ref->meta("layout"));
+  const auto ia = ref->images(), ib = got->images();
+  ASSERT_EQ(ia.size(), ib.size()) << run;
+  for (size_t i = 0; i < ia.size(); ++i) {
+    EXPECT_EQ(ia[i].index, ib[i].index);
+    EXPECT_EQ(ia[i].id, ib[i].id);
+    EXPECT_EQ(ia[i].label, ib[i].label);
+    EXPECT_EQ(ia[i].error, ib[i].error);
+  }
+  const auto a = ref->attributions(true), b = got->attributions(true);
+  ASSERT_EQ(a.size(), b.size()) << run;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string row = run + " row " + std::to_string(i);
+    ASSERT_EQ(a[i].image, b[i].image) << row;
+    ASSERT_EQ(a[i].feature, b[i].feature) << row;
+    ASSERT_EQ(a[i].layer, b[i].layer) << row;
+    for (auto [x, y] : {std::pair{a[i].fv, b[i].fv}, {a[i].e, b[i].e}, {a[i].e_pos, b[i].e_pos},
+                        {a[i].e_neg, b[i].e_neg}, {a[i].l1, b[i].l1}, {a[i].l2, b[i].l2}, {a[i].l21, b[i].l21}}) {
+      ASSERT_NEAR(x, y, 1e-6 * std::max(1.0, std::abs(x))) << row;
+    }
+    expect_near_all(a[i].phi_pos, b[i].phi_pos, row + " phi+");
+    expect_near_all(a[i].phi_neg, b[i].phi_neg, row + " phi-");
+    expect_near_all(a[i].channels, b[i].channels, row + " channels");
+    expect_near_all(a[i].s, b[i].s, row + " S");
+  }
 }
 
 }  // namespace tension::testing

@@ -29,6 +29,10 @@ nlohmann::json read_json(const std::string& path);
 // with an empty field.
 std::vector<std::vector<std::string>> read_csv(const std::string& path, std::string* header = nullptr);
 
+// Two run stores hold the same configuration, layout, images (index, id, label, error) and attribution rows, every
+// value and map within 1e-6 relative: the store of a pass split some way against the store of one plain pass.
+void expect_same_store(const std::string& reference_run, const std::string& run);
+
 // Runs a shell command, returns its exit status; stdout+stderr are captured into *output when given.
 int run_command(const std::string& cmd, std::string* output = nullptr);
 

@@ -3,15 +3,35 @@
 #include <spdlog/spdlog.h>
 #include <c10/util/Exception.h>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
 
 #include "tension/cli/common.h"
+#include "tension/core/comm.h"
 #include "tension/core/error.h"
 #include "tension/core/interrupt.h"
 #include "tension/core/threads.h"
 
+namespace {
+
+// Under an MPI launcher one rank's error ends the whole job: the other ranks would otherwise wait for it forever.
+int end(int code) {
+  if (tension::comm::size() > 1 && code != 0) tension::comm::abort(code);
+  tension::comm::finalize();
+  return code;
+}
+
+// "tension: " or, in a job of several ranks, "tension[rank 2]: ".
+std::string prefix() {
+  return tension::comm::size() > 1 ? "tension[rank " + std::to_string(tension::comm::rank()) + "]: " : "tension: ";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace tension::cli;
+  tension::comm::init(&argc, &argv);
   auto& g = global();
   g.argv.assign(argv, argv + argc);
   tension::install_interrupt_handlers();
@@ -26,6 +46,8 @@ int main(int argc, char** argv) {
     // Logs and progress go to stderr, so that stdout carries only what a command prints (e.g. --json).
     spdlog::set_default_logger(spdlog::stderr_color_mt("tension"));
     spdlog::set_level(spdlog::level::from_str(g.log_level));
+    // Rank 0 tells the job's story; the other ranks speak up only for warnings (their unreadable images) and errors.
+    if (!tension::comm::leader()) spdlog::set_level(std::max(spdlog::level::warn, spdlog::get_level()));
     spdlog::set_pattern("[%H:%M:%S %^%l%$] %v");
     tension::configure_threads(g.threads);
   });
@@ -40,19 +62,19 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return end(app.exit(e));
   } catch (const tension::Interrupted& e) {
-    std::cerr << "tension: " << e.what() << "\n";
-    return 128 + e.signal;
+    std::cerr << prefix() << e.what() << "\n";
+    return end(128 + e.signal);
   } catch (const tension::Error& e) {
-    std::cerr << "tension: error: " << e.what() << "\n";
-    return 2;
+    std::cerr << prefix() << "error: " << e.what() << "\n";
+    return end(2);
   } catch (const c10::Error& e) {
-    std::cerr << "tension: torch error: " << e.what_without_backtrace() << "\n";
-    return 3;
+    std::cerr << prefix() << "torch error: " << e.what_without_backtrace() << "\n";
+    return end(3);
   } catch (const std::exception& e) {
-    std::cerr << "tension: internal error: " << e.what() << "\n";
-    return 4;
+    std::cerr << prefix() << "internal error: " << e.what() << "\n";
+    return end(4);
   }
-  return 0;
+  return end(0);
 }

@@ -2,6 +2,7 @@
 
 #include <ATen/Context.h>
 
+#include "tension/core/comm.h"
 #include "tension/core/error.h"
 
 namespace tension {
@@ -21,6 +22,10 @@ torch::Device parse_device(const std::string& name) {
   }
   if (d.is_cuda() && !torch::cuda::is_available()) {
     throw Error("--device " + name + " asked for, but this LibTorch build or machine has no CUDA device");
+  }
+  // Under an MPI launcher, a bare "cuda" is the GPU of this rank's place on its machine; "cuda:N" stays as given.
+  if (d.is_cuda() && !d.has_index() && comm::size() > 1) {
+    d = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm::local_rank() % torch::cuda::device_count()));
   }
   configure_device(d);
   return d;

@@ -7,7 +7,8 @@
 namespace tension {
 
 // "cpu", "cuda" or "cuda:N", configured (configure_device); throws tension::Error for an unknown name or a CUDA
-// device this LibTorch build or machine lacks.
+// device this LibTorch build or machine lacks. In a job of several MPI ranks a bare "cuda" is the GPU numbered
+// by the rank's place on its machine (modulo the GPUs there).
 torch::Device parse_device(const std::string& name);
 
 // On CUDA: TF32 off for cuDNN convolutions and cuBLAS matmuls. Attributions are compared at 1e-4 (the exactness

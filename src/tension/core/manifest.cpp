@@ -10,6 +10,7 @@
 #include <fstream>
 #include <thread>
 
+#include "tension/core/comm.h"
 #include "tension/core/error.h"
 
 namespace tension {
@@ -60,6 +61,7 @@ void RunManifest::add_output(const std::string& rel_path, const std::string& wha
 }
 
 void RunManifest::write(const std::string& status, const std::string& error) {
+  if (!comm::leader()) return;  // in a job of several ranks, rank 0 writes the run's manifest
   doc_["status"] = status;
   if (!error.empty()) doc_["error"] = error;
   doc_["finished_at"] = utc_now();

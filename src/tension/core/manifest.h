@@ -24,7 +24,8 @@ class RunManifest {
   void add_timing(const std::string& name, double seconds);
   void add_output(const std::string& rel_path, const std::string& what);
 
-  // Writes run.json (status "ok" or "failed" with the error); may be called repeatedly as work progresses.
+  // Writes run.json (status "ok" or "failed" with the error); may be called repeatedly as work progresses. Under an
+  // MPI launcher only rank 0 writes it.
   void write(const std::string& status = "ok", const std::string& error = "");
 
  private:

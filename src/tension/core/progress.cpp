@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <exception>
+
+#include "tension/core/comm.h"
 
 namespace tension {
 
@@ -21,19 +24,37 @@ std::string format_duration(double s) {
   return buf;
 }
 
-Progress::Progress(std::string label, size_t total, std::string unit)
+Progress::Progress(std::string label, size_t total, std::string unit, Scope scope)
     : label_(std::move(label)), unit_(std::move(unit)), total_(total), tty_(isatty(STDERR_FILENO) != 0),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+      start_(std::chrono::steady_clock::now()), last_draw_(start_), job_(scope == Scope::job && comm::size() > 1) {}
 
-Progress::~Progress() { finish(); }
+// Unwinding after an error, a job-wide bar must not wait for the other ranks: the job is being aborted.
+Progress::~Progress() {
+  if (!job_ || std::uncaught_exceptions() == 0) finish();
+}
 
 double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
 }
 
+void Progress::collect(bool until_last) {
+  done_ += static_cast<size_t>(comm::receive_progress(until_last, finished_ranks_));
+}
+
 void Progress::advance(size_t n) {
-  done_ += n;
   auto now = std::chrono::steady_clock::now();
+  if (job_ && !comm::leader()) {
+    // At most a few messages a second, whatever the batch size.
+    unsent_ += n;
+    if (now - last_draw_ > std::chrono::milliseconds(250)) {
+      comm::send_progress(static_cast<int64_t>(unsent_), false);
+      unsent_ = 0;
+      last_draw_ = now;
+    }
+    return;
+  }
+  done_ += n;
+  if (job_) collect(false);
   if (tty_) {
     if (now - last_draw_ > std::chrono::milliseconds(100) || done_ >= total_) draw(false);
   } else {
@@ -48,6 +69,11 @@ void Progress::advance(size_t n) {
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
+  if (job_ && !comm::leader()) {
+    comm::send_progress(static_cast<int64_t>(unsent_), true);
+    return;
+  }
+  if (job_) collect(true);
   // A log line for the final count is already out when the last advance drew it.
   if (tty_ || drawn_ != done_) draw(true);
 }

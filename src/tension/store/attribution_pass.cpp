@@ -10,7 +10,7 @@
 
 #include "tension/core/error.h"
 #include "tension/core/interrupt.h"
-#include "tension/core/progress.h"
+#include "tension/core/stopwatch.h"
 #include "tension/data/loader.h"
 
 namespace tension::store {
@@ -67,42 +67,57 @@ Shard parse_shard(const std::string& text) {
   return s;
 }
 
-PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
-                                const PassOptions& opt) {
-  PassReport rep;
+std::vector<size_t> images_to_attribute(const data::Dataset& ds, const RunStore& store, const PassOptions& opt,
+                                        PassReport& rep) {
   const size_t n = opt.limit ? std::min(opt.limit, ds.size()) : ds.size();
-  auto stored = store.stored_images();
   std::vector<char> done(n, 0);
-  for (int64_t i : stored) {
+  for (int64_t i : store.stored_images()) {
     if (i >= 0 && static_cast<size_t>(i) < n) done[i] = 1;
   }
-  data::LoaderOptions lo;
-  lo.batch_size = opt.batch_size;
-  lo.threads = opt.decode_threads;
-  size_t part = 0;  // images of this pass's shard
+  std::vector<size_t> images;
   for (size_t i = 0; i < n; ++i) {
     if (!opt.shard.holds(i, opt.batch_size)) continue;
-    ++part;
     if (done[i]) {
       ++rep.already_stored;
     } else {
-      lo.indices.push_back(i);
+      images.push_back(i);
     }
   }
-  if (rep.already_stored) spdlog::info("resuming: {} of {} images already stored", rep.already_stored, part);
-  if (lo.indices.empty()) return rep;
+  if (rep.already_stored) {
+    spdlog::info("resuming: {} of {} images already stored", rep.already_stored, rep.already_stored + images.size());
+  }
+  return images;
+}
 
+PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
+                                const PassOptions& opt) {
+  PassReport rep;
+  const auto images = images_to_attribute(ds, store, opt, rep);
+  if (images.empty()) return rep;
+  Progress bar("attribute", images.size(), "img");
+  attribute_images(attributor, ds, store, images, opt, bar, rep);
+  rep.seconds = bar.elapsed_seconds();
+  return rep;
+}
+
+void attribute_images(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
+                      const std::vector<size_t>& images, const PassOptions& opt, Progress& bar, PassReport& rep) {
+  if (images.empty()) return;
+  data::LoaderOptions lo;
+  lo.batch_size = opt.batch_size;
+  lo.threads = opt.decode_threads;
+  lo.indices = images;
+  const size_t first_processed = rep.processed, first_non_finite = rep.non_finite;
   data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
-  Progress bar("attribute", lo.indices.size(), "img");
   data::Batch b;
   const auto& features = attributor.options().features;
   const auto& layers = attributor.options().layers;
   std::string first_error;
   while (loader.next(b)) {
-    std::vector<ImageRecord> images;
+    std::vector<ImageRecord> records;
     std::vector<AttributionRecord> rows;
     for (const auto& f : b.failures) {
-      images.push_back({static_cast<int64_t>(f.index), f.id, ds.label(f.index), f.reason});
+      records.push_back({static_cast<int64_t>(f.index), f.id, ds.label(f.index), f.reason});
       ++rep.unreadable;
     }
     if (!b.indices.empty()) {
@@ -118,7 +133,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
       }
       for (size_t r = 0; r < b.indices.size(); ++r) {
         auto idx = static_cast<int64_t>(b.indices[r]);
-        images.push_back({idx, ds.id(b.indices[r]), b.labels[r], ""});
+        records.push_back({idx, ds.id(b.indices[r]), b.labels[r], ""});
         const size_t first_row = rows.size();
         for (size_t k = 0; k < features.size(); ++k) {
           const auto& fa = res[k];
@@ -150,36 +165,39 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
         for (size_t i = first_row; i < rows.size(); ++i) {
           const std::string bad = non_finite(rows[i]);
           if (bad.empty()) continue;
-          images.back().error = fmt::format("the model gave a non-finite value (NaN or Inf) for feature {} at layer {}: {}",
-                                            features[rows[i].feature].spec, layers[rows[i].layer], bad);
-          if (rep.non_finite++ == 0) first_error = images.back().id + ": " + images.back().error;
-          if (rep.non_finite <= 5) spdlog::warn("{}: {}", images.back().id, images.back().error);
+          records.back().error =
+              fmt::format("the model gave a non-finite value (NaN or Inf) for feature {} at layer {}: {}",
+                          features[rows[i].feature].spec, layers[rows[i].layer], bad);
+          if (rep.non_finite++ == first_non_finite) first_error = records.back().id + ": " + records.back().error;
+          if (rep.non_finite <= 5) spdlog::warn("{}: {}", records.back().id, records.back().error);
           rows.resize(first_row);
           break;
         }
       }
       rep.processed += b.indices.size();
     }
-    store.write_chunk(images, rows);
+    Stopwatch write;
+    store.write_chunk(records, rows);
+    rep.write_seconds += write.seconds();
+    rep.rows_written += rows.size();
     bar.advance(b.indices.size() + b.failures.size());
     if (interrupt_requested()) {
-      bar.finish();
-      check_interrupt(fmt::format("{} of {} images stored", rep.already_stored + rep.processed + rep.unreadable, part),
+      check_interrupt(fmt::format("{} of {} images stored", rep.already_stored + rep.processed + rep.unreadable,
+                                  rep.already_stored + images.size()),
                       "run the same command to resume");
     }
   }
   bar.finish();
-  rep.seconds = bar.elapsed_seconds();
-  if (rep.non_finite > 0) {
-    spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", rep.non_finite,
-                 rep.processed);
+  const size_t processed = rep.processed - first_processed, non_finite = rep.non_finite - first_non_finite;
+  if (non_finite > 0) {
+    spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", non_finite,
+                 processed);
   }
-  if (rep.processed > 0 && rep.non_finite == rep.processed) {
+  if (processed > 0 && non_finite == processed) {
     throw Error(fmt::format("every one of the {} images attributed gave NaN or Inf (first: {}); the model's output "
                             "is not finite: check its weights and input range",
-                            rep.processed, first_error));
+                            processed, first_error));
   }
-  return rep;
 }
 
 }  // namespace tension::store

@@ -4,7 +4,10 @@
 #include <cstddef>
 #include <string>
 
+#include <vector>
+
 #include "tension/attribution/attributor.h"
+#include "tension/core/progress.h"
 #include "tension/data/dataset.h"
 #include "tension/store/run_store.h"
 
@@ -34,9 +37,22 @@ struct PassReport {
   size_t unreadable = 0;        // recorded as unreadable in this pass
   size_t non_finite = 0;        // attributed, but a value was NaN or Inf: recorded as failed, no rows stored
   double seconds = 0;
+  size_t rows_written = 0;      // attribution rows written to the store
+  double write_seconds = 0;     // of `seconds`, spent writing them (the write path's capacity: rows_written / this)
 };
 
+// One process's whole pass: images_to_attribute, then attribute_images with a bar of its own.
 PassReport run_attribution_pass(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
                                 const PassOptions& opt);
+
+// The images a pass attributes, in dataset order: the first opt.limit, those of opt.shard, less those `store` holds
+// already (counted in rep.already_stored).
+std::vector<size_t> images_to_attribute(const data::Dataset& ds, const RunStore& store, const PassOptions& opt,
+                                        PassReport& rep);
+
+// Attributes `images` into `store` in batches of opt.batch_size (one transaction each), advancing `bar`; adds to
+// `rep`. An interrupt ends it after the batch being written, with tension::Interrupted.
+void attribute_images(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
+                      const std::vector<size_t>& images, const PassOptions& opt, Progress& bar, PassReport& rep);
 
 }  // namespace tension::store

@@ -1,0 +1,159 @@
+// Passes shared by the ranks of an MPI job (issue 19): `mpirun -n P tension attribute ...` writes the store one
+// process writes, whatever P, on the default model and on a TorchScript model with unreadable images; a job with a
+// rank killed mid-pass is finished by a job of another size, or by one plain process, with nothing lost or twice;
+// an error on one rank ends the job instead of leaving the others waiting. Real Open MPI processes: mpirun from
+// Debian's openmpi-bin, as root in CI (hence the two OMPI_ALLOW_RUN_AS_ROOT variables).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tension/store/run_store.h"
+#include "testing.h"
+
+using namespace tension;
+using tension::testing::cli_binary;
+using tension::testing::expect_same_store;
+using tension::testing::read_json;
+using tension::testing::run_command;
+using tension::testing::temp_dir;
+using tension::testing::testdata;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kPass = " attribute fmnist-cnn fashion-mnist:test --limit 1500 --batch-size 16 -f conv3:1 "
+                          "-f conv3:7 -l relu2 -l input";
+
+// `tension ARGS` on P ranks of one job on this machine (more ranks than cores: --oversubscribe), ended by timeout
+// (exit 124) if it ever hangs.
+std::string on_ranks(int p, const std::string& args) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 timeout 300 mpirun --oversubscribe --bind-to none "
+         "-n " + std::to_string(p) + " " + cli_binary() + " --threads 1" + args;
+}
+
+std::string plain(const std::string& args) { return cli_binary() + args; }
+
+// Starts `args` on P ranks and SIGKILLs rank `victim` once its own store holds a batch; returns the job's exit
+// status (non-zero: mpirun ends the job when a rank dies).
+int kill_rank_mid_pass(int p, int victim, const std::string& args, const std::string& run, std::string* out) {
+  const std::string rank_store = run + "/ranks/" + std::to_string(victim) + "/store.sqlite";
+  const std::string script = fs::path(run).parent_path().string() + "/kill_rank.sh";
+  std::ofstream(script) << on_ranks(p, args) << " & job=$!\n"
+                        << "for i in $(seq 600); do\n"
+                        << "  sleep 0.05\n"
+                        << "  n=$(sqlite3 " << rank_store << " 'SELECT count(*) FROM images' 2>/dev/null)\n"
+                        << "  [ \"${n:-0}\" -gt 0 ] && break\n"
+                        << "done\n"
+                        << "for pid in $(pgrep -f -- '--out " << run << "'); do\n"
+                        << "  tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null |\n"
+                        << "    grep -qx OMPI_COMM_WORLD_RANK=" << victim << " && kill -KILL $pid\n"
+                        << "done\n"
+                        << "wait $job\n";
+  return run_command("bash " + script, out);
+}
+
+// Images stored so far in the run and in the rank stores a killed job left.
+size_t images_held(const std::string& run) {
+  size_t n = 0;
+  if (fs::exists(run + "/store.sqlite")) n += store::RunStore::open(run)->stored_images().size();
+  if (fs::is_directory(run + "/ranks")) {
+    for (const auto& e : fs::directory_iterator(run + "/ranks")) {
+      if (fs::exists(e.path() / "store.sqlite")) n += store::RunStore::open(e.path().string())->stored_images().size();
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+// One, two and three ranks write the store of one plain process, row for row; rank 0 draws one progress bar for
+// the whole job, and the rank stores are gone once the job has folded them in.
+TEST(Mpi, OneTwoAndThreeRanksWriteTheStoreOfOneProcess) {
+  const std::string dir = temp_dir("mpi_ranks");
+  std::string out;
+  ASSERT_EQ(run_command(plain(kPass + " --out " + dir + "/plain"), &out), 0) << out;
+  for (int p : {1, 2, 3}) {
+    const std::string run = dir + "/p" + std::to_string(p);
+    ASSERT_EQ(run_command(on_ranks(p, kPass + " --out " + run), &out), 0) << out;
+    expect_same_store(dir + "/plain", run);
+    EXPECT_FALSE(fs::exists(run + "/ranks")) << "rank stores left behind in " << run;
+    const auto res = read_json(run + "/run.json")["results"];
+    EXPECT_EQ(res["ranks"].get<int>(), p);
+    EXPECT_EQ(res["processed"].get<size_t>(), 1500u);
+    EXPECT_EQ(res["rows"].get<size_t>(), 1500u * 4);
+    EXPECT_EQ(read_json(run + "/run.json")["status"], "ok");
+    // One bar for the job's 1500 images, from rank 0 alone (a log line per tenth without a terminal).
+    size_t finished = 0;
+    for (size_t at = out.find("attribute 100%"); at != std::string::npos; at = out.find("attribute 100%", at + 1)) {
+      ++finished;
+      EXPECT_EQ(out.compare(at, 29, "attribute 100% 1500/1500 img "), 0) << out.substr(at, 60);
+    }
+    EXPECT_EQ(finished, 1u) << out;
+  }
+}
+
+// A traced TorchScript model over an image folder with five unreadable files: three ranks store what one process
+// stores, each unreadable image recorded once, with its reason.
+TEST(Mpi, TorchScriptModelAndUnreadableImagesOnThreeRanks) {
+  const std::string dir = temp_dir("mpi_torchscript");
+  const std::string pass = " attribute " + testdata("attribution/net.pt") + " " + testdata("bad_inputs/images") +
+                           " --input-size 24 --channels 3 -f conv4:2 -f conv4:7 -l relu1 -l relu3 --batch-size 2";
+  std::string out;
+  ASSERT_EQ(run_command(plain(pass + " --out " + dir + "/plain"), &out), 0) << out;
+  ASSERT_EQ(run_command(on_ranks(3, pass + " --out " + dir + "/job"), &out), 0) << out;
+  expect_same_store(dir + "/plain", dir + "/job");
+  size_t unreadable = 0;
+  for (const auto& im : store::RunStore::open(dir + "/job")->images()) unreadable += !im.error.empty();
+  EXPECT_EQ(unreadable, 5u);
+  const auto res = read_json(dir + "/job/run.json")["results"];
+  EXPECT_EQ(res["unreadable"].get<size_t>(), 5u);
+  EXPECT_EQ(res["processed"].get<size_t>(), 9u);
+}
+
+// A two-rank job loses rank 1 to SIGKILL mid-pass; a three-rank job resumes it and loses rank 2; one plain process
+// finishes it. The store equals an uninterrupted pass: nothing lost, nothing twice.
+TEST(Mpi, KilledRanksResumedWithOtherRankCountsEndAsOnePass) {
+  const std::string dir = temp_dir("mpi_killed");
+  const std::string run = dir + "/run";
+  std::string out;
+  ASSERT_EQ(run_command(plain(kPass + " --out " + dir + "/plain"), &out), 0) << out;
+
+  EXPECT_NE(kill_rank_mid_pass(2, 1, kPass + " --out " + run, run, &out), 0) << out;
+  const size_t after_first = images_held(run);
+  EXPECT_GT(after_first, 0u) << out;
+  EXPECT_LT(after_first, 1500u) << "the kill landed after the pass: the resume was not tested\n" << out;
+  EXPECT_TRUE(fs::is_directory(run + "/ranks")) << out;
+
+  EXPECT_NE(kill_rank_mid_pass(3, 2, kPass + " --out " + run, run, &out), 0) << out;
+  const size_t after_second = images_held(run);
+  EXPECT_GT(after_second, after_first) << out;
+  EXPECT_LT(after_second, 1500u) << "the second kill landed after the pass\n" << out;
+
+  ASSERT_EQ(run_command(plain(kPass + " --out " + run), &out), 0) << out;
+  EXPECT_NE(out.find("rank stores folded in"), std::string::npos) << out;
+  expect_same_store(dir + "/plain", run);
+  EXPECT_FALSE(fs::exists(run + "/ranks"));
+  EXPECT_EQ(read_json(run + "/run.json")["results"]["already_stored"].get<size_t>(), after_second);
+}
+
+// An error on one rank (rank 0 finds the run holds another configuration, while the others wait for its plan) ends
+// the whole job with the error, never a hang; --shard is refused under a launcher.
+TEST(Mpi, AnErrorOnOneRankEndsTheJob) {
+  const std::string dir = temp_dir("mpi_errors");
+  const std::string small = " attribute fmnist-cnn fashion-mnist:test --limit 64 --batch-size 16 -f conv3:1 -l relu2";
+  std::string out;
+  ASSERT_EQ(run_command(plain(small + " --out " + dir + "/run"), &out), 0) << out;
+  int rc = run_command(on_ranks(3, small + " -f conv3:2 --out " + dir + "/run"), &out);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(rc, 124) << "the job hung\n" << out;
+  EXPECT_NE(out.find("tension[rank 0]: error:"), std::string::npos) << out;
+  EXPECT_NE(out.find("conv3:2"), std::string::npos) << out;
+
+  rc = run_command(on_ranks(2, small + " --shard 0/2 --out " + dir + "/shard"), &out);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(rc, 124) << "the job hung\n" << out;
+  EXPECT_NE(out.find("--shard is for machines without MPI"), std::string::npos) << out;
+}
