@@ -38,6 +38,7 @@ bench: build
 	$(RUN_ENV) /usr/bin/python3 bench/uniqueness.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/store_memory.py $(BUILD)
 	$(RUN_ENV) /usr/bin/python3 bench/pass_memory.py $(BUILD)
+	$(RUN_ENV) /usr/bin/python3 bench/scale.py $(BUILD)
 
 # About an hour: the program built from scratch four ways (docs/benchmarks.md "Build").
 bench-build: deps

@@ -12,7 +12,7 @@ APT_PACKAGES=(
   gnuplot-nox fonts-dejavu-core dataset-fashion-mnist time
   libgtest-dev libbenchmark-dev
   clang libfuzzer-14-dev
-  libopenmpi-dev openmpi-bin
+  libopenmpi-dev openmpi-bin openssh-client
   python3-torch python3-torchvision python3-numpy
   chromium
 )

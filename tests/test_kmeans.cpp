@@ -58,6 +58,22 @@ TEST(KMeans, SpreadPickTakesOneCentroidPerGroup) {
   EXPECT_GT(std::get<0>(picked.matmul(cn.t()).max(1)).min().item<double>(), 1 - 1e-5);
 }
 
+// Coinciding centroids (two directions, three copies each) leave groups of the second k-means without members: the
+// pick still returns `groups` different centroids (before, the pick drew from an empty group: a torch error).
+TEST(KMeans, SpreadPickOfCoincidingCentroidsTakesDifferentOnes) {
+  auto e = torch::eye(8);
+  auto centroids = torch::cat({e[0].expand({3, 8}), e[1].expand({3, 8})});
+  auto picked = analysis::spread_directions(centroids, 4, 3);
+  ASSERT_EQ(picked.size(0), 4);
+  // Both directions are among the picks, and no more than the three copies of either.
+  const auto first = (picked.select(1, 0) > 0.5).sum().item<int64_t>();
+  const auto second = (picked.select(1, 1) > 0.5).sum().item<int64_t>();
+  EXPECT_EQ(first + second, 4);
+  EXPECT_GE(first, 1);
+  EXPECT_GE(second, 1);
+  EXPECT_LE(std::max(first, second), 3);
+}
+
 TEST(KMeans, BadKIsAClearError) {
   analysis::KMeansOptions o;
   o.k = 10;

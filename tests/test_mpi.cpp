@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "tension/store/run_store.h"
@@ -139,8 +140,60 @@ TEST(Mpi, KilledRanksResumedWithOtherRankCountsEndAsOnePass) {
   EXPECT_EQ(read_json(run + "/run.json")["results"]["already_stored"].get<size_t>(), after_second);
 }
 
+// The contents of a file, to compare outputs byte for byte.
+std::string bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// `tension atlas` on three ranks: the second attribution pass and the icon batches are shared, and the outputs equal
+// a single process's byte for byte (batch b of icons keeps seed + b whichever rank renders it).
+TEST(Mpi, AtlasSecondPassAndIconsOnThreeRanks) {
+  const std::string dir = temp_dir("mpi_atlas");
+  std::string out;
+  ASSERT_EQ(run_command(plain(" attribute fmnist-cnn fashion-mnist:test --feature conv3:40 --layer relu2 --limit 600 "
+                              "--keep-channels --out " + dir + "/run"), &out), 0) << out;
+  const std::string atlas = " atlas " + dir + "/run --images 300 --grid 5 --icon-steps 40 --icon-batch 2 --icon-px 24 "
+                            "--top-images 3 --out ";
+  ASSERT_EQ(run_command(plain(atlas + dir + "/plain"), &out), 0) << out;
+  ASSERT_EQ(run_command(on_ranks(3, atlas + dir + "/job"), &out), 0) << out;
+  for (const char* f : {"vectors.npy", "images.npy", "layout.npy", "cells.csv", "layout.csv", "atlas.png"}) {
+    EXPECT_EQ(bytes_of(dir + "/plain/" + f), bytes_of(dir + "/job/" + f)) << f;
+  }
+  const auto a = read_json(dir + "/plain/run.json")["results"]["atlas"];
+  const auto b = read_json(dir + "/job/run.json")["results"]["atlas"];
+  EXPECT_EQ(a["icons"], b["icons"]);
+  EXPECT_EQ(a["icon_batches_rendered"], b["icon_batches_rendered"]);
+  // Each rank rendered its share: batches 0, 3, 6, ... on rank 0, and so on.
+  const size_t batches = b["icon_batches_rendered"].get<size_t>();
+  const std::string share = std::to_string((batches + 2) / 3) + " " + std::to_string((batches + 1) / 3) + " " +
+                            std::to_string(batches / 3);
+  EXPECT_NE(out.find("icon batches rendered by rank: " + share), std::string::npos) << share << "\n" << out;
+}
+
+// The uniqueness experiment on three ranks, both families: the k-means sampling pass and the attribution pass are
+// shared, the k-means and the selections are rank 0's, and every table equals a single process's.
+TEST(Mpi, KMeansSamplingAndUniquenessOnThreeRanks) {
+  const std::string dir = temp_dir("mpi_uniqueness");
+  const std::string cmd = " uniqueness " + testdata("uniqueness/diagonal.pt") + " " +
+                          testdata("uniqueness/gt-images-idx3-ubyte") +
+                          " --input-size 16 --channels 1 --layers relu2 -n 15 -m 5 --features units,kmeans "
+                          "--kmeans-k 20 --selectors mei,l1 --shared-min 15 --no-crop-figures --batch-size 8 --out ";
+  std::string out;
+  ASSERT_EQ(run_command(plain(cmd + dir + "/plain"), &out), 0) << out;
+  ASSERT_EQ(run_command(on_ranks(3, cmd + dir + "/job"), &out), 0) << out;
+  for (const char* f : {"uniqueness.csv", "shared.csv", "relu2/kmeans/directions.npy", "relu2/kmeans/centroids.npy"}) {
+    EXPECT_EQ(bytes_of(dir + "/plain/" + f), bytes_of(dir + "/job/" + f)) << f;
+  }
+  EXPECT_EQ(store::RunStore::open(dir + "/job/relu2/attribution")->count_attributions(), 122 * 30);
+  EXPECT_EQ(read_json(dir + "/job/relu2/kmeans/run.json")["results"]["vectors"].get<int64_t>(), 122);
+  EXPECT_EQ(read_json(dir + "/job/run.json")["status"], "ok");
+}
+
 // An error on one rank (rank 0 finds the run holds another configuration, while the others wait for its plan) ends
-// the whole job with the error, never a hang; --shard is refused under a launcher.
+// the whole job with the error, never a hang; --shard, and commands that do not share their work, are refused
+// under a launcher.
 TEST(Mpi, AnErrorOnOneRankEndsTheJob) {
   const std::string dir = temp_dir("mpi_errors");
   const std::string small = " attribute fmnist-cnn fashion-mnist:test --limit 64 --batch-size 16 -f conv3:1 -l relu2";
@@ -156,4 +209,10 @@ TEST(Mpi, AnErrorOnOneRankEndsTheJob) {
   EXPECT_NE(rc, 0) << out;
   EXPECT_NE(rc, 124) << "the job hung\n" << out;
   EXPECT_NE(out.find("--shard is for machines without MPI"), std::string::npos) << out;
+
+  // Commands that do not share their work would run whole on every rank, each writing the same files.
+  rc = run_command(on_ranks(2, " select " + dir + "/run -r mei -k 3 --out " + dir + "/select"), &out);
+  EXPECT_NE(rc, 0) << out;
+  EXPECT_NE(out.find("tension select does not share its work among MPI ranks"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(dir + "/select/selection.csv"));
 }

@@ -1,5 +1,9 @@
 #include "tension/analysis/kmeans.h"
 
+#include <map>
+
+#include "tension/core/comm.h"
+#include "tension/core/comm_tensors.h"
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
@@ -64,42 +68,76 @@ torch::Tensor spread_directions(const torch::Tensor& centroids, int64_t groups, 
   o.seed = seed;
   auto grouped = spherical_kmeans(centroids, o);
   auto gen = at::detail::createCPUGenerator(seed + 1);
-  std::vector<int64_t> pick;
+  std::vector<int64_t> pick(static_cast<size_t>(groups), -1);
+  auto taken = torch::zeros({centroids.size(0)}, torch::kBool);
   for (int64_t g = 0; g < groups; ++g) {
     auto members = (grouped.assignment == g).nonzero().flatten();
-    pick.push_back(members[torch::randint(members.numel(), {1}, gen).item<int64_t>()].item<int64_t>());
+    if (members.numel() == 0) continue;
+    pick[g] = members[torch::randint(members.numel(), {1}, gen).item<int64_t>()].item<int64_t>();
+    taken[pick[g]] = true;
   }
-  return unit_rows(centroids.index_select(0, torch::tensor(pick)).to(torch::kFloat));
+  // Centroids that coincide (fewer distinct directions than groups) leave groups without members: such a group
+  // takes the untaken centroid nearest its centre, so the pick still holds `groups` different centroids.
+  auto unit = unit_rows(centroids.to(torch::kFloat));
+  for (int64_t g = 0; g < groups; ++g) {
+    if (pick[g] >= 0) continue;
+    auto sim = unit.matmul(grouped.centroids[g].to(torch::kFloat)).masked_fill(taken, -2);
+    pick[g] = sim.argmax().item<int64_t>();
+    taken[pick[g]] = true;
+  }
+  return unit.index_select(0, torch::tensor(pick));
 }
 
 torch::Tensor sample_hidden_vectors(model::Model& model, const data::Dataset& ds, const model::Tap& tap,
                                     const HiddenSampleOptions& opt) {
+  if (opt.batch_size == 0) throw Error("batch size must be positive");
+  const size_t n = opt.limit ? std::min(opt.limit, ds.size()) : ds.size();
+  // Batch b draws its positions from seed + b, so the sample is the same whichever process takes the batch: in an
+  // MPI job each rank samples the batches b with comm::mine(b) and rank 0 gathers them back in order.
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
-  const size_t n = opt.limit ? std::min(opt.limit, ds.size()) : ds.size();
-  for (size_t i = 0; i < n; ++i) lo.indices.push_back(i);
-  data::BatchLoader loader(ds, model.input_spec(), lo);
-  auto gen = at::detail::createCPUGenerator(opt.seed);
-  std::vector<torch::Tensor> rows;
-  Progress progress("hidden vectors", n, "img");
-  data::Batch batch;
-  while (loader.next(batch)) {
-    progress.advance(batch.indices.size() + batch.failures.size());
-    if (batch.indices.empty()) continue;
-    auto act = model.run(batch.x.to(model.device()), {tap}).taps[0].to(torch::kCPU);
-    if (act.dim() == 4) {
-      const int64_t b = act.size(0), h = act.size(2), w = act.size(3);
-      auto pos = torch::randint(h * w, {b}, gen);
-      auto flat = act.flatten(2);  // [B, C, H*W]
-      act = flat.gather(2, pos.view({b, 1, 1}).expand({b, flat.size(1), 1})).squeeze(2);
-    } else {
-      act = act.reshape({act.size(0), -1});
+  std::vector<int64_t> batch_numbers;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t b = i / opt.batch_size;
+    if (!comm::mine(b)) continue;
+    lo.indices.push_back(i);
+    if (batch_numbers.empty() || batch_numbers.back() != static_cast<int64_t>(b)) {
+      batch_numbers.push_back(static_cast<int64_t>(b));
     }
-    rows.push_back(act);
+  }
+  std::vector<torch::Tensor> parts;  // per batch of this rank: its number, then its vectors
+  Progress progress("hidden vectors", n, "img", Progress::Scope::job);
+  if (!lo.indices.empty()) {
+    data::BatchLoader loader(ds, model.input_spec(), lo);
+    data::Batch batch;
+    for (size_t k = 0; loader.next(batch); ++k) {
+      progress.advance(batch.indices.size() + batch.failures.size());
+      if (batch.indices.empty()) continue;
+      auto gen = at::detail::createCPUGenerator(opt.seed + static_cast<uint64_t>(batch_numbers[k]));
+      auto act = model.run(batch.x.to(model.device()), {tap}).taps[0].to(torch::kCPU);
+      if (act.dim() == 4) {
+        const int64_t b = act.size(0), h = act.size(2), w = act.size(3);
+        auto pos = torch::randint(h * w, {b}, gen);
+        auto flat = act.flatten(2);  // [B, C, H*W]
+        act = flat.gather(2, pos.view({b, 1, 1}).expand({b, flat.size(1), 1})).squeeze(2);
+      } else {
+        act = act.reshape({act.size(0), -1});
+      }
+      parts.push_back(torch::tensor({batch_numbers[k]}, torch::kLong));
+      parts.push_back(act);
+    }
   }
   progress.finish();
+  const auto gathered = comm::gather_tensors(parts);
+  if (!comm::leader()) return {};
+  std::map<int64_t, torch::Tensor> rows;
+  for (const auto& rank_parts : gathered) {
+    for (size_t k = 0; k < rank_parts.size(); k += 2) rows[rank_parts[k].item<int64_t>()] = rank_parts[k + 1];
+  }
   if (rows.empty()) throw Error("no readable image to sample hidden vectors from");
-  return torch::cat(rows);
+  std::vector<torch::Tensor> in_order;
+  for (auto& [b, r] : rows) in_order.push_back(r);
+  return torch::cat(in_order);
 }
 
 }  // namespace tension::analysis

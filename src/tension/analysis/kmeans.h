@@ -36,7 +36,8 @@ struct HiddenSampleOptions {
 };
 
 // One hidden vector per image, at a random position of `tap` ([C] per image; [N, C] layers give their vector):
-// [images, C] on the CPU.
+// [images, C] on the CPU. Batch b of `batch_size` images draws its positions from seed + b. In an MPI job the ranks
+// share the batches and rank 0 returns the whole sample; the other ranks return an undefined tensor.
 torch::Tensor sample_hidden_vectors(model::Model& model, const data::Dataset& ds, const model::Tap& tap,
                                     const HiddenSampleOptions& opt);
 

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "tension/core/comm.h"
 #include "tension/core/npy.h"
+#include "tension/core/stopwatch.h"
 #include "tension/data/dataset.h"
 #include "tension/feature/feature.h"
 #include "tension/model/model.h"
@@ -20,8 +22,18 @@ void kmeans_run(const KMeansRunOptions& a, RunManifest& run) {
   run["dataset"] = {{"spec", a.data}, {"sha256", data::listing_hash(*ds)}};
   run.write("running");
   auto tap = feature::feature_tap(*m, a.layer);
+  Stopwatch phase;
   auto x = sample_hidden_vectors(*m, *ds, tap, sample);
+  run.add_timing("sample", phase.seconds());
+  // In an MPI job the ranks share the sampling pass; the k-means stays on rank 0 (docs/benchmarks.md times the two),
+  // and the others wait for its files, which the next step of a job (uniqueness's attribution) reads.
+  if (!comm::leader()) {
+    comm::barrier();
+    return;
+  }
+  phase.restart();
   auto km = spherical_kmeans(x, km_opt);
+  run.add_timing("kmeans", phase.seconds());
   write_npy(run.path("centroids.npy"), km.centroids);
   run.add_output("centroids.npy", "[k, C] unit centroids");
   auto directions = a.pick > 0 ? spread_directions(km.centroids, a.pick, km_opt.seed) : km.centroids;
@@ -33,6 +45,7 @@ void kmeans_run(const KMeansRunOptions& a, RunManifest& run) {
   run.write();
   spdlog::info("{} directions of {} ({} vectors, {} iterations): features {}:@{}#0..{}", directions.size(0),
                tap.str(), x.size(0), km.iterations, a.layer, run.path("directions.npy"), directions.size(0) - 1);
+  comm::barrier();
 }
 
 }  // namespace tension::analysis

@@ -14,6 +14,7 @@
 #include "tension/analysis/kmeans_outputs.h"
 #include "tension/analysis/selection.h"
 #include "tension/analysis/uniqueness.h"
+#include "tension/core/comm.h"
 #include "tension/core/error.h"
 #include "tension/core/stopwatch.h"
 #include "tension/data/dataset.h"
@@ -256,9 +257,14 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
   run.add_timing("checks", phase.seconds());
   run.write("running");
 
+  // In an MPI job every rank joins the dataset passes (k-means sampling, attribution); the selections, figures and
+  // tables are rank 0's.
   std::vector<Cell> cells;
-  std::ofstream shared_csv(run.path("shared.csv"));
-  shared_csv << "layer,family,selector,image,count\n";
+  std::ofstream shared_csv;
+  if (comm::leader()) {
+    shared_csv.open(run.path("shared.csv"));
+    shared_csv << "layer,family,selector,image,count\n";
+  }
   nlohmann::json layers_json = nlohmann::json::array();
   const std::string rows_layer = opt.rows_layer.empty() ? plans.back().layer : opt.rows_layer;
   for (size_t li = 0; li < plans.size(); ++li) {
@@ -276,7 +282,8 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
         layer_json["units"] = units;
       } else {
         const std::string km_dir = dir + "/kmeans";
-        if (!fs::exists(km_dir + "/directions.npy")) {
+        // Rank 0 decides for the job: a rank must not see the file rank 0 has just written and skip the pass.
+        if (comm::broadcast(comm::leader() && fs::exists(km_dir + "/directions.npy") ? "done" : "") != "done") {
           phase.restart();
           KMeansRunOptions ko;
           ko.model = opt.model;
@@ -312,6 +319,7 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
     auto attr_run = run.nested(p.layer + "/attribution", "attribute");
     store::attribute_run(ao, attr_run);
     run.add_timing(p.layer + " attribution", phase.seconds());
+    if (!comm::leader()) continue;
 
     auto st = store::RunStore::open(dir + "/attribution");
     // The crops of the layer's figures: the effective receptive field of its first feature, measured once (every
@@ -363,6 +371,7 @@ void uniqueness_run(const UniquenessOptions& opt, RunManifest& run) {
     run["results"]["layers"] = layers_json;
     run.write("running");
   }
+  if (!comm::leader()) return;
   shared_csv.close();
   run.add_output("shared.csv", "per layer, family and selector: every selected image and how many features chose it");
 

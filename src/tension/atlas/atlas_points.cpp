@@ -3,8 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 
+#include "tension/core/comm.h"
+#include "tension/core/comm_tensors.h"
 #include "tension/core/error.h"
 #include "tension/core/progress.h"
 #include "tension/data/loader.h"
@@ -18,27 +21,59 @@ AtlasPoints attribute_points(attribution::Attributor& attributor, const data::Da
     throw Error("the atlas's attribution pass needs one feature, one layer and S kept");
   }
   if (images.empty()) throw Error("no images to place in the atlas");
+  if (opt.batch_size == 0) throw Error("batch size must be positive");
+  // In an MPI job each rank attributes the batches b with comm::mine(b); rank 0 gathers them back in order.
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
   lo.threads = opt.decode_threads;
-  for (int64_t i : images) lo.indices.push_back(static_cast<size_t>(i));
-  data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
-  std::optional<Progress> progress;
-  if (opt.progress) progress.emplace("atlas attribution", images.size(), "img");
-  AtlasPoints p;
-  std::vector<torch::Tensor> fv, s;
-  data::Batch b;
-  while (loader.next(b)) {
-    for (const auto& f : b.failures) spdlog::warn("skipping unreadable image {} ({}): {}", f.index, f.id, f.reason);
-    if (b.x.size(0) > 0) {
-      auto res = attributor.attribute(b.x.to(attributor.model().device())).front();
-      fv.push_back(res.fv.cpu());
-      s.push_back(res.layers.front().s.cpu());
-      for (size_t i : b.indices) p.images.push_back(static_cast<int64_t>(i));
+  std::vector<int64_t> batch_numbers;
+  for (size_t k = 0; k < images.size(); ++k) {
+    const size_t b = k / opt.batch_size;
+    if (!comm::mine(b)) continue;
+    lo.indices.push_back(static_cast<size_t>(images[k]));
+    if (batch_numbers.empty() || batch_numbers.back() != static_cast<int64_t>(b)) {
+      batch_numbers.push_back(static_cast<int64_t>(b));
     }
-    if (progress) progress->advance(b.indices.size() + b.failures.size());
+  }
+  std::optional<Progress> progress;
+  if (opt.progress) progress.emplace("atlas attribution", images.size(), "img", Progress::Scope::job);
+  // Per batch of this rank: its readable images, their f_v and their S.
+  std::vector<torch::Tensor> parts;
+  if (!lo.indices.empty()) {
+    data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
+    data::Batch b;
+    for (size_t k = 0; loader.next(b); ++k) {
+      for (const auto& f : b.failures) spdlog::warn("skipping unreadable image {} ({}): {}", f.index, f.id, f.reason);
+      std::vector<int64_t> readable(b.indices.begin(), b.indices.end());
+      parts.push_back(torch::tensor({batch_numbers[k]}, torch::kLong));
+      parts.push_back(torch::tensor(readable, torch::kLong));
+      if (b.x.size(0) > 0) {
+        auto res = attributor.attribute(b.x.to(attributor.model().device())).front();
+        parts.push_back(res.fv.cpu());
+        parts.push_back(res.layers.front().s.cpu());
+      } else {
+        parts.push_back(torch::empty({0}));
+        parts.push_back(torch::empty({0}));
+      }
+      if (progress) progress->advance(b.indices.size() + b.failures.size());
+    }
   }
   if (progress) progress->finish();
+  const auto gathered = comm::gather_tensors(parts);
+  AtlasPoints p;
+  if (!comm::leader()) return p;
+  std::map<int64_t, size_t> order;  // batch number -> its place in `all`
+  std::vector<torch::Tensor> all;
+  for (const auto& rank_parts : gathered) all.insert(all.end(), rank_parts.begin(), rank_parts.end());
+  for (size_t k = 0; k < all.size(); k += 4) order[all[k].item<int64_t>()] = k;
+  std::vector<torch::Tensor> fv, s;
+  for (const auto& [b, k] : order) {
+    const auto& readable = all[k + 1];
+    if (readable.numel() == 0) continue;
+    p.images.insert(p.images.end(), readable.data_ptr<int64_t>(), readable.data_ptr<int64_t>() + readable.numel());
+    fv.push_back(all[k + 2]);
+    s.push_back(all[k + 3]);
+  }
   if (p.images.empty()) throw Error("none of the atlas's images could be read");
   p.fv = torch::cat(fv);
   p.s = torch::cat(s);

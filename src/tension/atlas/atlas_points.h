@@ -25,7 +25,8 @@ struct PointsOptions {
 };
 
 // S of the attributor's only feature at its only layer (it must keep S) for the given images. Unreadable
-// images are skipped (and logged).
+// images are skipped (and logged). In an MPI job every rank attributes its share of the batches and rank 0 returns
+// them all, in order; the other ranks return no points.
 AtlasPoints attribute_points(attribution::Attributor& attributor, const data::Dataset& ds,
                              const std::vector<int64_t>& images, const PointsOptions& opt = {});
 

@@ -7,11 +7,14 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <tuple>
 
 #include "tension/analysis/feature_view.h"
 #include "tension/atlas/atlas_page.h"
 #include "tension/atlas/atlas_plots.h"
 #include "tension/atlas/atlas_points.h"
+#include "tension/core/comm.h"
+#include "tension/core/comm_tensors.h"
 #include "tension/core/csv.h"
 #include "tension/core/error.h"
 #include "tension/core/npy.h"
@@ -107,6 +110,31 @@ void add_page_cells(const analysis::FeatureView& view, const std::vector<IconCel
   }
 }
 
+// The icon options of an atlas, its canvas set.
+IconOptions icon_options(const AtlasOptions& opt, const model::Model& m) {
+  auto io = opt.icons;
+  if (io.canvas <= 0) io.canvas = viz::default_canvas(m.input_spec());
+  return io;
+}
+
+// The icon stage, on every rank of an MPI job: rank 0's targets (and MACO spectrum) go to all ranks, which render
+// their share of the batches (render_icons); rank 0 returns every icon, the others none.
+std::vector<Icon> shared_icons(model::Model& m, const attribution::Attributor& attributor, const std::string& layer,
+                               std::vector<torch::Tensor> targets, IconOptions io, const RunManifest& run,
+                               size_t* rendered) {
+  if (comm::size() > 1) {
+    const bool maco = io.param == "maco";
+    if (maco && comm::leader()) targets.push_back(io.spectrum);
+    targets = comm::broadcast_tensors(targets);
+    if (maco) {
+      io.spectrum = targets.back();
+      targets.pop_back();
+    }
+  }
+  return render_icons(m, attributor.options().features[0], model::parse_tap(layer), attributor.footprint(0, 0),
+                      targets, io, {run.path("icons")}, rendered);
+}
+
 }  // namespace
 
 void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset& ds, size_t feature, size_t layer,
@@ -118,26 +146,31 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   const Stopwatch t_all;
 
   // Selection: the top images by L2,1 norm (ties to the lower dataset index); colours from every image of the run.
-  // Both stream the store: memory holds the chosen images, not the run.
+  // Both stream the store: memory holds the chosen images, not the run. In an MPI job rank 0 selects, and every
+  // rank joins the second pass and the icons; the rest is rank 0's.
   const auto rows = analysis::store_source(st, feature, layer);
-  const size_t run_images = static_cast<size_t>(
-      st.count_attributions(static_cast<int64_t>(feature), static_cast<int64_t>(layer)));
-  if (run_images == 0) throw Error("the run has no attributions of " + feature_spec + " at " + layer_name);
-  auto [fv_lo, fv_hi] = fv_colour_limits(
-      [&](const std::function<void(double)>& emit) {
-        rows(false, [&](const analysis::SelectionItem& r) { emit(r.fv); });
-      },
-      opt.colour_sds);
-  analysis::SelectionOptions top;
-  top.k = static_cast<int64_t>(opt.images);
+  size_t run_images = 0;
+  double fv_lo = 0, fv_hi = 0;
   std::map<int64_t, analysis::SelectionItem> chosen;  // by dataset index
   std::vector<int64_t> chosen_images;                // best first
-  for (auto& s : analysis::select_top(rows, {analysis::Rule::L21}, top).selected) {
-    chosen_images.push_back(s.row.image);
-    chosen[s.row.image] = std::move(s.row);
+  if (comm::leader()) {
+    run_images = static_cast<size_t>(st.count_attributions(static_cast<int64_t>(feature), static_cast<int64_t>(layer)));
+    if (run_images == 0) throw Error("the run has no attributions of " + feature_spec + " at " + layer_name);
+    std::tie(fv_lo, fv_hi) = fv_colour_limits(
+        [&](const std::function<void(double)>& emit) {
+          rows(false, [&](const analysis::SelectionItem& r) { emit(r.fv); });
+        },
+        opt.colour_sds);
+    analysis::SelectionOptions top;
+    top.k = static_cast<int64_t>(opt.images);
+    for (auto& s : analysis::select_top(rows, {analysis::Rule::L21}, top).selected) {
+      chosen_images.push_back(s.row.image);
+      chosen[s.row.image] = std::move(s.row);
+    }
+    spdlog::info("atlas of {} at {}: the top {} of {} images by L2,1 norm", feature_spec, layer_name, chosen.size(),
+                 run_images);
   }
-  spdlog::info("atlas of {} at {}: the top {} of {} images by L2,1 norm", feature_spec, layer_name, chosen.size(),
-               run_images);
+  chosen_images = comm::broadcast(std::move(chosen_images));
 
   // Their full cropped S, from a second pass over them alone.
   Stopwatch t0;
@@ -155,6 +188,10 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
   PointsOptions po;
   po.batch_size = opt.batch_size;
   auto points = attribute_points(attributor, ds, chosen_images, po);
+  if (!comm::leader()) {
+    shared_icons(m, attributor, layer_name, {}, icon_options(opt, m), run, nullptr);
+    return;
+  }
   run.add_timing("atlas_attribution", t0.seconds());
   const auto n = static_cast<int64_t>(points.images.size());
 
@@ -212,15 +249,13 @@ void write_atlas(const store::RunStore& st, model::Model& m, const data::Dataset
     targets.push_back(icon_target(points.s.index_select(0, torch::tensor(c.points, torch::kLong))));
   }
   t0.restart();
-  auto io = opt.icons;
-  if (io.canvas <= 0) io.canvas = viz::default_canvas(m.input_spec());
+  auto io = icon_options(opt, m);
   if (io.param == "maco" && !io.spectrum.defined()) {
     io.spectrum = viz::estimate_spectrum(
         ds, viz::SpectrumOptions{io.canvas, m.input_spec().channels, opt.spectrum_images});
   }
   size_t rendered = 0;
-  auto icons = render_icons(m, ao.features[0], model::parse_tap(layer_name), attributor.footprint(0, 0), targets, io,
-                            {run.path("icons")}, &rendered);
+  auto icons = shared_icons(m, attributor, layer_name, targets, io, run, &rendered);
   run.add_timing("atlas_icons", t0.seconds());
 
   // The picture: icons cropped to the effective receptive field, bordered by their f_v.

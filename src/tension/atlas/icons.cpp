@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tension/core/comm.h"
 #include "tension/core/error.h"
 #include "tension/core/npy.h"
 #include "tension/core/progress.h"
@@ -101,11 +102,9 @@ std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const
   if (!cache.dir.empty()) fs::create_directories(cache.dir);
   const auto batch = static_cast<size_t>(opt.batch);
   const size_t batches = (targets.size() + batch - 1) / batch;
-  std::vector<Icon> out;
-  std::optional<Progress> progress;
-  if (opt.progress) progress.emplace("icons", targets.size(), "icon");
+  // The icons of batch b, from the cache when there, else rendered (and cached).
   size_t made = 0;
-  for (size_t b = 0; b < batches; ++b) {
+  auto icons_of = [&](size_t b) {
     const size_t first = b * batch, count = std::min(batch, targets.size() - first);
     std::vector<torch::Tensor> ts(targets.begin() + first, targets.begin() + first + count);
     const uint64_t seed = opt.seed + b;
@@ -113,38 +112,61 @@ std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const
     const std::string stem = cache.dir.empty() ? "" : cache.dir + "/batch-" + std::to_string(b);
     std::optional<std::vector<Icon>> icons;
     if (!stem.empty()) icons = load_batch(stem, fp, count);
-    if (!icons) {
-      viz::ImageOptions io{static_cast<int64_t>(count), channels, canvas};
-      io.seed = seed;
-      io.device = m.device();
-      auto param = viz::make_parameterization(
-          opt.param, io, opt.spectrum.defined() ? viz::fit_spectrum(opt.spectrum, canvas) : torch::Tensor());
-      std::vector<viz::Objective> objectives;
-      for (size_t k = 0; k < count; ++k) {
-        objectives.push_back(viz::dot_cos_objective(layer, ts[k], footprint, opt.cos_power, static_cast<int64_t>(k)));
-      }
-      viz::OptimizeOptions ro;
-      ro.steps = opt.steps;
-      ro.lr = opt.lr;
-      ro.seed = seed;
-      ro.progress = false;
-      ro.transforms.count = opt.draws;
-      auto res = viz::optimize(m, *param, objectives, ro);
-      // The paper's blur of 2 pixels on a 512 canvas, at this canvas's scale.
-      auto alpha = viz::opacity(res.gradients, {opt.opacity_clip, 2.0 * static_cast<double>(canvas) / 512.0});
-      auto fv = viz::feature_values(m, res.images, std::vector<feature::Feature>(count, f));
-      icons.emplace();
-      for (size_t k = 0; k < count; ++k) {
-        const auto i = static_cast<int64_t>(k);
-        icons->push_back({res.images[i], alpha[i], fv[i].item<double>()});
-      }
-      if (!stem.empty()) save_batch(stem, fp, *icons);
-      ++made;
+    if (icons) return *icons;
+    viz::ImageOptions io{static_cast<int64_t>(count), channels, canvas};
+    io.seed = seed;
+    io.device = m.device();
+    auto param = viz::make_parameterization(
+        opt.param, io, opt.spectrum.defined() ? viz::fit_spectrum(opt.spectrum, canvas) : torch::Tensor());
+    std::vector<viz::Objective> objectives;
+    for (size_t k = 0; k < count; ++k) {
+      objectives.push_back(viz::dot_cos_objective(layer, ts[k], footprint, opt.cos_power, static_cast<int64_t>(k)));
     }
-    out.insert(out.end(), icons->begin(), icons->end());
-    if (progress) progress->advance(count);
+    viz::OptimizeOptions ro;
+    ro.steps = opt.steps;
+    ro.lr = opt.lr;
+    ro.seed = seed;
+    ro.progress = false;
+    ro.transforms.count = opt.draws;
+    auto res = viz::optimize(m, *param, objectives, ro);
+    // The paper's blur of 2 pixels on a 512 canvas, at this canvas's scale.
+    auto alpha = viz::opacity(res.gradients, {opt.opacity_clip, 2.0 * static_cast<double>(canvas) / 512.0});
+    auto fv = viz::feature_values(m, res.images, std::vector<feature::Feature>(count, f));
+    icons.emplace();
+    for (size_t k = 0; k < count; ++k) {
+      const auto i = static_cast<int64_t>(k);
+      icons->push_back({res.images[i], alpha[i], fv[i].item<double>()});
+    }
+    if (!stem.empty()) save_batch(stem, fp, *icons);
+    ++made;
+    return *icons;
+  };
+
+  // In an MPI job each rank renders the batches b with comm::mine(b) into the cache; rank 0 then reads the others'
+  // from there (the cache must be on a file system every rank sees, as the run folder is).
+  const bool shared = comm::size() > 1 && !cache.dir.empty();
+  std::vector<std::vector<Icon>> by_batch(batches);
+  std::optional<Progress> progress;
+  if (opt.progress) progress.emplace("icons", targets.size(), "icon", Progress::Scope::job);
+  for (size_t b = 0; b < batches; ++b) {
+    if (shared && !comm::mine(b)) continue;
+    by_batch[b] = icons_of(b);
+    if (progress) progress->advance(by_batch[b].size());
   }
   if (progress) progress->finish();
+  if (shared) {
+    comm::barrier();  // every rank's batches are in the cache
+    std::string per_rank;
+    for (const auto& n : comm::gather(std::to_string(made))) per_rank += (per_rank.empty() ? "" : " ") + n;
+    made = static_cast<size_t>(comm::sum(static_cast<int64_t>(made)));
+    if (!comm::leader()) return {};
+    spdlog::info("icon batches rendered by rank: {}", per_rank);
+    for (size_t b = 0; b < batches; ++b) {
+      if (by_batch[b].empty()) by_batch[b] = icons_of(b);  // another rank's, from the cache
+    }
+  }
+  std::vector<Icon> out;
+  for (auto& icons : by_batch) out.insert(out.end(), icons.begin(), icons.end());
   if (rendered) *rendered = made;
   spdlog::info("{} icon(s): {} batch(es) rendered, {} from the cache", targets.size(), made, batches - made);
   return out;

@@ -45,7 +45,8 @@ struct IconCache {
 // Icons toward `targets` (each [C, h, w], at `layer` over `footprint`) for feature f. Batch b holds targets
 // [b * batch, (b + 1) * batch) and starts from seed + b, so a resumed stage makes the same icons as an
 // uninterrupted one; a cached batch is used when its targets and options are unchanged. Returns the number of
-// batches rendered (not cached) through `rendered` when given.
+// batches rendered (not cached) through `rendered` when given. In an MPI job with a cache, the ranks share the
+// batches (the same seeds, so the same icons) and rank 0 returns them all; the other ranks return none.
 std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const model::Tap& layer,
                                const model::Box& footprint, const std::vector<torch::Tensor>& targets,
                                const IconOptions& opt, const IconCache& cache = {}, size_t* rendered = nullptr);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <set>
 #include <string>
 
 #include "tension/cli/common.h"
@@ -21,6 +22,9 @@ int end(int code) {
   tension::comm::finalize();
   return code;
 }
+
+// The commands whose dataset passes the ranks of an MPI job share.
+const std::set<std::string> kSharedCommands = {"attribute", "kmeans", "atlas", "uniqueness"};
 
 // "tension: " or, in a job of several ranks, "tension[rank 2]: ".
 std::string prefix() {
@@ -50,6 +54,12 @@ int main(int argc, char** argv) {
     if (!tension::comm::leader()) spdlog::set_level(std::max(spdlog::level::warn, spdlog::get_level()));
     spdlog::set_pattern("[%H:%M:%S %^%l%$] %v");
     tension::configure_threads(g.threads);
+    // Under a launcher every rank would run the whole of any other command, each writing the same files.
+    const auto* cmd = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
+    if (tension::comm::size() > 1 && cmd && !kSharedCommands.count(cmd->get_name())) {
+      throw tension::Error("tension " + cmd->get_name() + " does not share its work among MPI ranks (only " +
+                           "attribute, kmeans, atlas and uniqueness do): run it without mpirun or srun");
+    }
   });
 
   for (auto reg : {register_layers, register_attribute, register_merge, register_export, register_select,

@@ -5,8 +5,8 @@
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <algorithm>
 #include <cstdlib>
-#include <limits>
 
 #include "tension/core/error.h"
 
@@ -34,12 +34,12 @@ void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw Error(std::string("MPI: ") + what + " failed");
 }
 
-int as_count(size_t n, const char* what) {
-  if (n > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    throw Error(std::string("MPI: ") + what + " of more than 2 GiB in one message");
-  }
-  return static_cast<int>(n);
-}
+// Messages of at most 1 GiB: MPI counts are ints, and a dataset pass can gather more than 2 GiB of tensors.
+constexpr size_t kChunk = size_t{1} << 30;
+
+int chunk_at(size_t size, size_t at) { return static_cast<int>(std::min(kChunk, size - at)); }
+
+constexpr int kGatherTag = 7002;
 
 }  // namespace
 
@@ -81,28 +81,34 @@ std::string broadcast(std::string bytes) {
   uint64_t n = bytes.size();
   check(MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "broadcast");
   bytes.resize(n);
-  check(MPI_Bcast(bytes.data(), as_count(n, "a broadcast"), MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+  for (size_t at = 0; at < n; at += kChunk) {
+    check(MPI_Bcast(bytes.data() + at, chunk_at(n, at), MPI_BYTE, 0, MPI_COMM_WORLD), "broadcast");
+  }
   return bytes;
 }
 
+// Rank by rank, point to point: rank 0 holds one rank's bytes in flight at a time, whatever their total.
 std::vector<std::string> gather(const std::string& bytes) {
   if (world.size == 1) return {bytes};
-  const int mine = as_count(bytes.size(), "a gather");
-  std::vector<int> counts(world.rank == 0 ? world.size : 0), offsets(counts.size());
-  check(MPI_Gather(&mine, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "gather");
-  std::string all;
-  size_t total = 0;
-  for (size_t r = 0; r < counts.size(); ++r) {
-    offsets[r] = as_count(total, "a gather");
-    total += static_cast<size_t>(counts[r]);
+  if (world.rank != 0) {
+    uint64_t n = bytes.size();
+    check(MPI_Send(&n, 1, MPI_UINT64_T, 0, kGatherTag, MPI_COMM_WORLD), "gather");
+    for (size_t at = 0; at < n; at += kChunk) {
+      check(MPI_Send(bytes.data() + at, chunk_at(n, at), MPI_BYTE, 0, kGatherTag, MPI_COMM_WORLD), "gather");
+    }
+    return {};
   }
-  as_count(total, "a gather");
-  all.resize(total);
-  check(MPI_Gatherv(bytes.data(), mine, MPI_BYTE, all.data(), counts.data(), offsets.data(), MPI_BYTE, 0,
-                    MPI_COMM_WORLD),
-        "gather");
-  std::vector<std::string> out;
-  for (size_t r = 0; r < counts.size(); ++r) out.push_back(all.substr(offsets[r], counts[r]));
+  std::vector<std::string> out{bytes};
+  for (int r = 1; r < world.size; ++r) {
+    uint64_t n = 0;
+    check(MPI_Recv(&n, 1, MPI_UINT64_T, r, kGatherTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "gather");
+    std::string theirs(n, '\0');
+    for (size_t at = 0; at < n; at += kChunk) {
+      check(MPI_Recv(theirs.data() + at, chunk_at(n, at), MPI_BYTE, r, kGatherTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+            "gather");
+    }
+    out.push_back(std::move(theirs));
+  }
   return out;
 }
 

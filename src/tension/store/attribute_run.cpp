@@ -9,6 +9,7 @@
 #include "tension/attribution/attributor.h"
 #include "tension/core/comm.h"
 #include "tension/core/interrupt.h"
+#include "tension/core/stopwatch.h"
 #include "tension/data/dataset.h"
 #include "tension/model/model.h"
 #include "tension/store/run_store.h"
@@ -63,9 +64,12 @@ PassReport attribute_job(attribution::Attributor& attributor, const data::Datase
   {
     auto own = RunStore::open_for_writing(rank_dir(run, comm::rank()), config);
     Progress bar("attribute", todo.size(), "img", Progress::Scope::job);
+    Stopwatch busy;
     attribute_images(attributor, ds, *own, mine, opt, bar, rep);
+    const double own_seconds = busy.seconds();
     bar.finish();
     rep.seconds = bar.elapsed_seconds();
+    for (const auto& bytes : comm::gather(std::to_string(own_seconds))) rep.rank_seconds.push_back(std::stod(bytes));
   }
   comm::barrier();  // every rank store is written and closed
   auto total = [](size_t v) { return static_cast<size_t>(comm::sum(static_cast<int64_t>(v))); };
@@ -170,6 +174,7 @@ void attribute_run(const AttributeOptions& a, RunManifest& run) {
                     {"non_finite", rep.non_finite},
                     {"images_per_second", rep.seconds > 0 ? rep.processed / rep.seconds : 0.0},
                     {"ranks", comm::size()},
+                    {"rank_seconds", rep.rank_seconds},
                     {"write_rows_per_second",
                      rep.write_seconds > 0 ? rep.rows_written / rep.write_seconds : 0.0},
                     {"rows", st ? st->count_attributions() : 0}};

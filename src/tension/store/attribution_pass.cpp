@@ -96,6 +96,7 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
   if (images.empty()) return rep;
   Progress bar("attribute", images.size(), "img");
   attribute_images(attributor, ds, store, images, opt, bar, rep);
+  bar.finish();
   rep.seconds = bar.elapsed_seconds();
   return rep;
 }
@@ -187,7 +188,6 @@ void attribute_images(attribution::Attributor& attributor, const data::Dataset& 
                       "run the same command to resume");
     }
   }
-  bar.finish();
   const size_t processed = rep.processed - first_processed, non_finite = rep.non_finite - first_non_finite;
   if (non_finite > 0) {
     spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", non_finite,

@@ -39,6 +39,7 @@ struct PassReport {
   double seconds = 0;
   size_t rows_written = 0;      // attribution rows written to the store
   double write_seconds = 0;     // of `seconds`, spent writing them (the write path's capacity: rows_written / this)
+  std::vector<double> rank_seconds;  // an MPI job: each rank's time on its own part (how evenly the work was dealt)
 };
 
 // One process's whole pass: images_to_attribute, then attribute_images with a bar of its own.
@@ -50,8 +51,8 @@ PassReport run_attribution_pass(attribution::Attributor& attributor, const data:
 std::vector<size_t> images_to_attribute(const data::Dataset& ds, const RunStore& store, const PassOptions& opt,
                                         PassReport& rep);
 
-// Attributes `images` into `store` in batches of opt.batch_size (one transaction each), advancing `bar`; adds to
-// `rep`. An interrupt ends it after the batch being written, with tension::Interrupted.
+// Attributes `images` into `store` in batches of opt.batch_size (one transaction each), advancing `bar` (the
+// caller finishes it); adds to `rep`. An interrupt ends it after the batch being written, with tension::Interrupted.
 void attribute_images(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
                       const std::vector<size_t>& images, const PassOptions& opt, Progress& bar, PassReport& rep);
 
