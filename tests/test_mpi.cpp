@@ -5,6 +5,7 @@
 // Debian's openmpi-bin, as root in CI (hence the two OMPI_ALLOW_RUN_AS_ROOT variables).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,23 +38,28 @@ std::string on_ranks(int p, const std::string& args) {
 
 std::string plain(const std::string& args) { return cli_binary() + args; }
 
-// Starts `args` on P ranks and SIGKILLs rank `victim` once its own store holds a batch; returns the job's exit
-// status (non-zero: mpirun ends the job when a rank dies).
+// Starts `args` on P ranks and SIGKILLs rank `victim` (every rank: -1) once its new store (rank 0's for -1) holds a
+// batch; returns the job's exit status (non-zero: mpirun ends the job when a rank dies). When an earlier job left rank
+// stores, it waits for rank 0 to fold them in first: until then the old stores are there to be seen.
 int kill_rank_mid_pass(int p, int victim, const std::string& args, const std::string& run, std::string* out) {
-  const std::string rank_store = run + "/ranks/" + std::to_string(victim) + "/store.sqlite";
-  const std::string script = fs::path(run).parent_path().string() + "/kill_rank.sh";
-  std::ofstream(script) << on_ranks(p, args) << " & job=$!\n"
-                        << "for i in $(seq 600); do\n"
-                        << "  sleep 0.05\n"
-                        << "  n=$(sqlite3 " << rank_store << " 'SELECT count(*) FROM images' 2>/dev/null)\n"
-                        << "  [ \"${n:-0}\" -gt 0 ] && break\n"
-                        << "done\n"
-                        << "for pid in $(pgrep -f -- '--out " << run << "'); do\n"
-                        << "  tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null |\n"
-                        << "    grep -qx OMPI_COMM_WORLD_RANK=" << victim << " && kill -KILL $pid\n"
-                        << "done\n"
-                        << "wait $job\n";
-  return run_command("bash " + script, out);
+  const std::string rank_store = run + "/ranks/" + std::to_string(std::max(victim, 0)) + "/store.sqlite";
+  const std::string which = victim < 0 ? "grep -q '^OMPI_COMM_WORLD_RANK='"
+                                       : "grep -qx OMPI_COMM_WORLD_RANK=" + std::to_string(victim);
+  const std::string dir = fs::path(run).parent_path().string(), log = dir + "/job.log";
+  const bool leftovers = fs::is_directory(run + "/ranks");
+  std::ofstream(dir + "/kill_rank.sh")
+      << on_ranks(p, args) << " > " << log << " 2>&1 & job=$!\n"
+      << "for i in $(seq 600); do\n"
+      << "  sleep 0.05\n"
+      << (leftovers ? "  grep -q 'rank stores folded in' " + log + " || continue\n" : "")
+      << "  n=$(sqlite3 " << rank_store << " 'SELECT count(*) FROM images' 2>/dev/null)\n"
+      << "  [ \"${n:-0}\" -gt 0 ] && break\n"
+      << "done\n"
+      << "for pid in $(pgrep -f -- '--out " << run << "'); do\n"
+      << "  tr '\\0' '\\n' < /proc/$pid/environ 2>/dev/null | " << which << " && kill -KILL $pid\n"
+      << "done\n"
+      << "wait $job; rc=$?; cat " << log << "; exit $rc\n";
+  return run_command("bash " + dir + "/kill_rank.sh", out);
 }
 
 // Images stored so far in the run and in the rank stores a killed job left.
@@ -114,8 +120,9 @@ TEST(Mpi, TorchScriptModelAndUnreadableImagesOnThreeRanks) {
   EXPECT_EQ(res["processed"].get<size_t>(), 9u);
 }
 
-// A two-rank job loses rank 1 to SIGKILL mid-pass; a three-rank job resumes it and loses rank 2; one plain process
-// finishes it. The store equals an uninterrupted pass: nothing lost, nothing twice.
+// A two-rank job loses rank 1 to SIGKILL mid-pass; a three-rank job resumes it and loses rank 2; a two-rank job
+// loses every rank at once; one plain process finishes it. The store equals an uninterrupted pass: nothing lost,
+// nothing twice.
 TEST(Mpi, KilledRanksResumedWithOtherRankCountsEndAsOnePass) {
   const std::string dir = temp_dir("mpi_killed");
   const std::string run = dir + "/run";
@@ -133,11 +140,16 @@ TEST(Mpi, KilledRanksResumedWithOtherRankCountsEndAsOnePass) {
   EXPECT_GT(after_second, after_first) << out;
   EXPECT_LT(after_second, 1500u) << "the second kill landed after the pass\n" << out;
 
+  EXPECT_NE(kill_rank_mid_pass(2, -1, kPass + " --out " + run, run, &out), 0) << out;  // every rank at once
+  const size_t after_third = images_held(run);
+  EXPECT_GT(after_third, after_second) << out;
+  EXPECT_LT(after_third, 1500u) << "the third kill landed after the pass\n" << out;
+
   ASSERT_EQ(run_command(plain(kPass + " --out " + run), &out), 0) << out;
   EXPECT_NE(out.find("rank stores folded in"), std::string::npos) << out;
   expect_same_store(dir + "/plain", run);
   EXPECT_FALSE(fs::exists(run + "/ranks"));
-  EXPECT_EQ(read_json(run + "/run.json")["results"]["already_stored"].get<size_t>(), after_second);
+  EXPECT_EQ(read_json(run + "/run.json")["results"]["already_stored"].get<size_t>(), after_third);
 }
 
 // The contents of a file, to compare outputs byte for byte.
