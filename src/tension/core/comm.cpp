@@ -20,7 +20,9 @@ struct World {
 };
 World world;
 
+// Point-to-point messages: progress counts to rank 0, and gathers.
 constexpr int kProgressTag = 7001;
+constexpr int kGatherTag = 7002;
 
 // Open MPI's mpirun, Slurm's srun (PMI-2 or PMIx) and MPICH's hydra each say so in the environment.
 bool launched() {
@@ -38,8 +40,6 @@ void check(int rc, const char* what) {
 constexpr size_t kChunk = size_t{1} << 30;
 
 int chunk_at(size_t size, size_t at) { return static_cast<int>(std::min(kChunk, size - at)); }
-
-constexpr int kGatherTag = 7002;
 
 }  // namespace
 
