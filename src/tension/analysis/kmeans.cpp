@@ -90,21 +90,14 @@ torch::Tensor spread_directions(const torch::Tensor& centroids, int64_t groups, 
 
 torch::Tensor sample_hidden_vectors(model::Model& model, const data::Dataset& ds, const model::Tap& tap,
                                     const HiddenSampleOptions& opt) {
-  if (opt.batch_size == 0) throw Error("batch size must be positive");
   const size_t n = opt.limit ? std::min(opt.limit, ds.size()) : ds.size();
   // Batch b draws its positions from seed + b, so the sample is the same whichever process takes the batch: in an
-  // MPI job each rank samples the batches b with comm::mine(b) and rank 0 gathers them back in order.
+  // MPI job each rank samples its share of the batches and rank 0 gathers them back in order.
+  auto share = comm::share_of(n, opt.batch_size);
+  const auto& batch_numbers = share.batches;
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
-  std::vector<int64_t> batch_numbers;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t b = i / opt.batch_size;
-    if (!comm::mine(b)) continue;
-    lo.indices.push_back(i);
-    if (batch_numbers.empty() || batch_numbers.back() != static_cast<int64_t>(b)) {
-      batch_numbers.push_back(static_cast<int64_t>(b));
-    }
-  }
+  lo.indices = std::move(share.items);
   std::vector<torch::Tensor> parts;  // per batch of this rank: its number, then its vectors
   Progress progress("hidden vectors", n, "img", Progress::Scope::job);
   if (!lo.indices.empty()) {

@@ -21,20 +21,13 @@ AtlasPoints attribute_points(attribution::Attributor& attributor, const data::Da
     throw Error("the atlas's attribution pass needs one feature, one layer and S kept");
   }
   if (images.empty()) throw Error("no images to place in the atlas");
-  if (opt.batch_size == 0) throw Error("batch size must be positive");
-  // In an MPI job each rank attributes the batches b with comm::mine(b); rank 0 gathers them back in order.
+  // In an MPI job each rank attributes its share of the batches; rank 0 gathers them back in order.
+  const auto share = comm::share_of(images.size(), opt.batch_size);
+  const auto& batch_numbers = share.batches;
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
   lo.threads = opt.decode_threads;
-  std::vector<int64_t> batch_numbers;
-  for (size_t k = 0; k < images.size(); ++k) {
-    const size_t b = k / opt.batch_size;
-    if (!comm::mine(b)) continue;
-    lo.indices.push_back(static_cast<size_t>(images[k]));
-    if (batch_numbers.empty() || batch_numbers.back() != static_cast<int64_t>(b)) {
-      batch_numbers.push_back(static_cast<int64_t>(b));
-    }
-  }
+  for (size_t k : share.items) lo.indices.push_back(static_cast<size_t>(images[k]));
   std::optional<Progress> progress;
   if (opt.progress) progress.emplace("atlas attribution", images.size(), "img", Progress::Scope::job);
   // Per batch of this rank: its readable images, their f_v and their S.

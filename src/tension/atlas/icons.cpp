@@ -147,7 +147,9 @@ std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const
   const bool shared = comm::size() > 1 && !cache.dir.empty();
   std::vector<std::vector<Icon>> by_batch(batches);
   std::optional<Progress> progress;
-  if (opt.progress) progress.emplace("icons", targets.size(), "icon", Progress::Scope::job);
+  if (opt.progress) {
+    progress.emplace("icons", targets.size(), "icon", shared ? Progress::Scope::job : Progress::Scope::process);
+  }
   for (size_t b = 0; b < batches; ++b) {
     if (shared && !comm::mine(b)) continue;
     by_batch[b] = icons_of(b);

@@ -68,6 +68,17 @@ void abort(int code) {
   std::_Exit(code);
 }
 
+Share share_of(size_t n, size_t batch_size) {
+  if (batch_size == 0) throw Error("batch size must be positive");
+  Share s;
+  for (size_t b = 0; b * batch_size < n; ++b) {
+    if (!mine(b)) continue;
+    s.batches.push_back(static_cast<int64_t>(b));
+    for (size_t i = b * batch_size; i < std::min(n, (b + 1) * batch_size); ++i) s.items.push_back(i);
+  }
+  return s;
+}
+
 int rank() { return world.rank; }
 int size() { return world.size; }
 int local_rank() { return world.local_rank; }

@@ -25,6 +25,14 @@ inline bool leader() { return rank() == 0; }  // writes the shared outputs and d
 // Items numbered 0, 1, ... dealt round-robin to the ranks: does this rank take item i?
 inline bool mine(size_t i) { return i % static_cast<size_t>(size()) == static_cast<size_t>(rank()); }
 
+// This rank's share of items 0 ... n - 1 in batches of `batch_size`, the batches dealt round-robin (batch b to the
+// rank with mine(b)): its items in order, and the number of each of its batches (all of them without a launcher).
+struct Share {
+  std::vector<size_t> items;
+  std::vector<int64_t> batches;
+};
+Share share_of(size_t n, size_t batch_size);
+
 void barrier();
 // Rank 0's bytes, on every rank.
 std::string broadcast(std::string bytes);

@@ -56,11 +56,8 @@ PassReport attribute_job(attribution::Attributor& attributor, const data::Datase
   std::vector<size_t> todo;
   if (comm::leader()) todo = images_to_attribute(ds, *st, opt, rep);
   todo = comm::broadcast(std::move(todo));
-  const Shard part{static_cast<size_t>(comm::rank()), static_cast<size_t>(comm::size())};
   std::vector<size_t> mine;
-  for (size_t k = 0; k < todo.size(); ++k) {
-    if (part.holds(k, opt.batch_size)) mine.push_back(todo[k]);
-  }
+  for (size_t k : comm::share_of(todo.size(), opt.batch_size).items) mine.push_back(todo[k]);
   {
     auto own = RunStore::open_for_writing(rank_dir(run, comm::rank()), config);
     Progress bar("attribute", todo.size(), "img", Progress::Scope::job);
