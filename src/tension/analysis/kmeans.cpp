@@ -1,7 +1,5 @@
 #include "tension/analysis/kmeans.h"
 
-#include <map>
-
 #include "tension/core/comm.h"
 #include "tension/core/comm_tensors.h"
 #include "tension/core/error.h"
@@ -98,7 +96,7 @@ torch::Tensor sample_hidden_vectors(model::Model& model, const data::Dataset& ds
   data::LoaderOptions lo;
   lo.batch_size = opt.batch_size;
   lo.indices = std::move(share.items);
-  std::vector<torch::Tensor> parts;  // per batch of this rank: its number, then its vectors
+  std::vector<comm::BatchTensors> parts;  // per batch of this rank, its vectors
   Progress progress("hidden vectors", n, "img", Progress::Scope::job);
   if (!lo.indices.empty()) {
     data::BatchLoader loader(ds, model.input_spec(), lo);
@@ -116,21 +114,16 @@ torch::Tensor sample_hidden_vectors(model::Model& model, const data::Dataset& ds
       } else {
         act = act.reshape({act.size(0), -1});
       }
-      parts.push_back(torch::tensor({batch_numbers[k]}, torch::kLong));
-      parts.push_back(act);
+      parts.push_back({batch_numbers[k], {act}});
     }
   }
   progress.finish();
-  const auto gathered = comm::gather_tensors(parts);
+  const auto batches = comm::gather_batches(parts);
   if (!comm::leader()) return {};
-  std::map<int64_t, torch::Tensor> rows;
-  for (const auto& rank_parts : gathered) {
-    for (size_t k = 0; k < rank_parts.size(); k += 2) rows[rank_parts[k].item<int64_t>()] = rank_parts[k + 1];
-  }
-  if (rows.empty()) throw Error("no readable image to sample hidden vectors from");
-  std::vector<torch::Tensor> in_order;
-  for (auto& [b, r] : rows) in_order.push_back(r);
-  return torch::cat(in_order);
+  if (batches.empty()) throw Error("no readable image to sample hidden vectors from");
+  std::vector<torch::Tensor> rows;
+  for (const auto& b : batches) rows.push_back(b.tensors[0]);
+  return torch::cat(rows);
 }
 
 }  // namespace tension::analysis

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <map>
 #include <optional>
 
 #include "tension/core/comm.h"
@@ -30,42 +29,32 @@ AtlasPoints attribute_points(attribution::Attributor& attributor, const data::Da
   for (size_t k : share.items) lo.indices.push_back(static_cast<size_t>(images[k]));
   std::optional<Progress> progress;
   if (opt.progress) progress.emplace("atlas attribution", images.size(), "img", Progress::Scope::job);
-  // Per batch of this rank: its readable images, their f_v and their S.
-  std::vector<torch::Tensor> parts;
+  // Per batch of this rank with a readable image: those images, their f_v and their S.
+  std::vector<comm::BatchTensors> parts;
   if (!lo.indices.empty()) {
     data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
     data::Batch b;
     for (size_t k = 0; loader.next(b); ++k) {
       for (const auto& f : b.failures) spdlog::warn("skipping unreadable image {} ({}): {}", f.index, f.id, f.reason);
-      std::vector<int64_t> readable(b.indices.begin(), b.indices.end());
-      parts.push_back(torch::tensor({batch_numbers[k]}, torch::kLong));
-      parts.push_back(torch::tensor(readable, torch::kLong));
       if (b.x.size(0) > 0) {
         auto res = attributor.attribute(b.x.to(attributor.model().device())).front();
-        parts.push_back(res.fv.cpu());
-        parts.push_back(res.layers.front().s.cpu());
-      } else {
-        parts.push_back(torch::empty({0}));
-        parts.push_back(torch::empty({0}));
+        const std::vector<int64_t> readable(b.indices.begin(), b.indices.end());
+        parts.push_back({batch_numbers[k],
+                         {torch::tensor(readable, torch::kLong), res.fv.cpu(), res.layers.front().s.cpu()}});
       }
       if (progress) progress->advance(b.indices.size() + b.failures.size());
     }
   }
   if (progress) progress->finish();
-  const auto gathered = comm::gather_tensors(parts);
+  const auto batches = comm::gather_batches(parts);
   AtlasPoints p;
   if (!comm::leader()) return p;
-  std::map<int64_t, size_t> order;  // batch number -> its place in `all`
-  std::vector<torch::Tensor> all;
-  for (const auto& rank_parts : gathered) all.insert(all.end(), rank_parts.begin(), rank_parts.end());
-  for (size_t k = 0; k < all.size(); k += 4) order[all[k].item<int64_t>()] = k;
   std::vector<torch::Tensor> fv, s;
-  for (const auto& [b, k] : order) {
-    const auto& readable = all[k + 1];
-    if (readable.numel() == 0) continue;
+  for (const auto& b : batches) {
+    const auto& readable = b.tensors[0];
     p.images.insert(p.images.end(), readable.data_ptr<int64_t>(), readable.data_ptr<int64_t>() + readable.numel());
-    fv.push_back(all[k + 2]);
-    s.push_back(all[k + 3]);
+    fv.push_back(b.tensors[1]);
+    s.push_back(b.tensors[2]);
   }
   if (p.images.empty()) throw Error("none of the atlas's images could be read");
   p.fv = torch::cat(fv);

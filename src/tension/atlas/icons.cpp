@@ -159,7 +159,7 @@ std::vector<Icon> render_icons(model::Model& m, const feature::Feature& f, const
   if (shared) {
     comm::barrier();  // every rank's batches are in the cache
     std::string per_rank;
-    for (const auto& n : comm::gather(std::to_string(made))) per_rank += (per_rank.empty() ? "" : " ") + n;
+    for (size_t n : comm::gather(made)) per_rank += (per_rank.empty() ? "" : " ") + std::to_string(n);
     made = static_cast<size_t>(comm::sum(static_cast<int64_t>(made)));
     if (!comm::leader()) return {};
     spdlog::info("icon batches rendered by rank: {}", per_rank);

@@ -57,8 +57,10 @@ int main(int argc, char** argv) {
     // Under a launcher every rank would run the whole of any other command, each writing the same files.
     const auto* cmd = app.get_subcommands().empty() ? nullptr : app.get_subcommands().front();
     if (tension::comm::size() > 1 && cmd && !kSharedCommands.count(cmd->get_name())) {
-      throw tension::Error("tension " + cmd->get_name() + " does not share its work among MPI ranks (only " +
-                           "attribute, kmeans, atlas and uniqueness do): run it without mpirun or srun");
+      std::string shared;
+      for (const auto& name : kSharedCommands) shared += (shared.empty() ? "" : ", ") + name;
+      throw tension::Error("tension " + cmd->get_name() + " does not share its work among MPI ranks (only " + shared +
+                           " do): run it without mpirun or srun");
     }
   });
 

@@ -22,8 +22,13 @@ int rank();        // 0 ... size() - 1
 int size();        // 1 without a launcher
 int local_rank();  // this rank's place among the job's processes on this machine (which GPU it takes)
 inline bool leader() { return rank() == 0; }  // writes the shared outputs and draws the progress
-// Items numbered 0, 1, ... dealt round-robin to the ranks: does this rank take item i?
-inline bool mine(size_t i) { return i % static_cast<size_t>(size()) == static_cast<size_t>(rank()); }
+// Items numbered 0, 1, ... dealt round-robin to `parts` parts: does part `part` take item i? (The ranks of a job, and
+// the shards of `--shard I/N`, deal batches this way.)
+inline bool dealt_to(size_t i, size_t part, size_t parts) { return i % parts == part; }
+// Does this rank take item i?
+inline bool mine(size_t i) {
+  return dealt_to(i, static_cast<size_t>(rank()), static_cast<size_t>(size()));
+}
 
 // This rank's share of items 0 ... n - 1 in batches of `batch_size`, the batches dealt round-robin (batch b to the
 // rank with mine(b)): its items in order, and the number of each of its batches (all of them without a launcher).
@@ -48,6 +53,17 @@ std::vector<T> broadcast(std::vector<T> v) {
 }
 // Every rank's bytes in rank order, on rank 0; empty on the others.
 std::vector<std::string> gather(const std::string& bytes);
+// Every rank's value (a count, seconds) in rank order, on rank 0; empty on the others.
+template <class T>
+std::vector<T> gather(const T& value) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::vector<T> out;
+  for (const auto& bytes : gather(std::string(reinterpret_cast<const char*>(&value), sizeof(T)))) {
+    out.emplace_back();
+    std::memcpy(&out.back(), bytes.data(), sizeof(T));
+  }
+  return out;
+}
 // The sum over the ranks, on every rank.
 int64_t sum(int64_t value);
 

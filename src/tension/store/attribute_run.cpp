@@ -66,7 +66,7 @@ PassReport attribute_job(attribution::Attributor& attributor, const data::Datase
     const double own_seconds = busy.seconds();
     bar.finish();
     rep.seconds = bar.elapsed_seconds();
-    for (const auto& bytes : comm::gather(std::to_string(own_seconds))) rep.rank_seconds.push_back(std::stod(bytes));
+    rep.rank_seconds = comm::gather(own_seconds);
   }
   comm::barrier();  // every rank store is written and closed
   auto total = [](size_t v) { return static_cast<size_t>(comm::sum(static_cast<int64_t>(v))); };

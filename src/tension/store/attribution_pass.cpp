@@ -108,7 +108,6 @@ void attribute_images(attribution::Attributor& attributor, const data::Dataset& 
   lo.batch_size = opt.batch_size;
   lo.threads = opt.decode_threads;
   lo.indices = images;
-  const size_t first_processed = rep.processed, first_non_finite = rep.non_finite;
   data::BatchLoader loader(ds, attributor.model().input_spec(), lo);
   data::Batch b;
   const auto& features = attributor.options().features;
@@ -169,7 +168,7 @@ void attribute_images(attribution::Attributor& attributor, const data::Dataset& 
           records.back().error =
               fmt::format("the model gave a non-finite value (NaN or Inf) for feature {} at layer {}: {}",
                           features[rows[i].feature].spec, layers[rows[i].layer], bad);
-          if (rep.non_finite++ == first_non_finite) first_error = records.back().id + ": " + records.back().error;
+          if (rep.non_finite++ == 0) first_error = records.back().id + ": " + records.back().error;
           if (rep.non_finite <= 5) spdlog::warn("{}: {}", records.back().id, records.back().error);
           rows.resize(first_row);
           break;
@@ -188,15 +187,14 @@ void attribute_images(attribution::Attributor& attributor, const data::Dataset& 
                       "run the same command to resume");
     }
   }
-  const size_t processed = rep.processed - first_processed, non_finite = rep.non_finite - first_non_finite;
-  if (non_finite > 0) {
-    spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", non_finite,
-                 processed);
+  if (rep.non_finite > 0) {
+    spdlog::warn("{} of {} images gave NaN or Inf and were recorded as failed, not stored as numbers", rep.non_finite,
+                 rep.processed);
   }
-  if (processed > 0 && non_finite == processed) {
+  if (rep.processed > 0 && rep.non_finite == rep.processed) {
     throw Error(fmt::format("every one of the {} images attributed gave NaN or Inf (first: {}); the model's output "
                             "is not finite: check its weights and input range",
-                            processed, first_error));
+                            rep.processed, first_error));
   }
 }
 

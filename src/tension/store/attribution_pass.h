@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tension/attribution/attributor.h"
+#include "tension/core/comm.h"
 #include "tension/core/progress.h"
 #include "tension/data/dataset.h"
 #include "tension/store/run_store.h"
@@ -17,7 +18,9 @@ namespace tension::store {
 // dataset order, are dealt round-robin, and this part takes those numbered index, index + count, ...
 struct Shard {
   size_t index = 0, count = 1;
-  bool holds(size_t image, size_t batch_size) const { return count == 1 || (image / batch_size) % count == index; }
+  bool holds(size_t image, size_t batch_size) const {
+    return count == 1 || comm::dealt_to(image / batch_size, index, count);
+  }
 };
 // "I/N" as given to --shard; throws tension::Error for anything else (I < N, N >= 1).
 Shard parse_shard(const std::string& text);
@@ -52,7 +55,8 @@ std::vector<size_t> images_to_attribute(const data::Dataset& ds, const RunStore&
                                         PassReport& rep);
 
 // Attributes `images` into `store` in batches of opt.batch_size (one transaction each), advancing `bar` (the
-// caller finishes it); adds to `rep`. An interrupt ends it after the batch being written, with tension::Interrupted.
+// caller finishes it); counts its work into `rep`, whose processed and non-finite counts start at zero. An
+// interrupt ends it after the batch being written, with tension::Interrupted.
 void attribute_images(attribution::Attributor& attributor, const data::Dataset& ds, RunStore& store,
                       const std::vector<size_t>& images, const PassOptions& opt, Progress& bar, PassReport& rep);
 
