@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 #include <tuple>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -58,7 +59,9 @@ class InversionCheck : public ::testing::Test {
   static void SetUpTestSuite() {
     model_ = model::load_model("fmnist-cnn").release();
     data_ = data::open_dataset("fashion-mnist:test").release();
-    full_ = tt::temp_dir("inversion_check_full");
+    // The folder is this process's own: ctest -j runs each test in a process of its own, and one must not remake
+    // the run while another reads it.
+    full_ = tt::temp_dir("inversion_check_full_" + std::to_string(getpid()));
     auto res = analysis::inversion_check(*model_, *data_, tiny_options(), full_);
     ASSERT_TRUE(res.complete);
     ASSERT_EQ(res.pairs_rendered, 8u);
